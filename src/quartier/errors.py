@@ -1,0 +1,21 @@
+"""Domain errors. They know nothing about HTTP; the web layer maps them once."""
+
+
+class QuartierError(Exception):
+    """Base class for every error Quartier reports to a user."""
+
+
+class NotFound(QuartierError):
+    """A named thing (dataset, version, organisation…) does not exist."""
+
+
+class Conflict(QuartierError):
+    """The request contradicts the current state (duplicate slug, stale version…)."""
+
+
+class InvalidInput(QuartierError):
+    """Input (a file, a field, a parameter) is malformed; nothing was changed."""
+
+
+class PermissionDenied(QuartierError):
+    """The caller may not see or change this."""

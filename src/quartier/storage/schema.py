@@ -1,0 +1,128 @@
+"""Platform tables (SQLAlchemy Core): one schema, two dialects.
+
+Feature tables are not here: each dataset has its own table, created by the
+store (a GeoPackage feature table or a PostGIS table).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# GeoPackage readers (GDAL, QGIS) know TEXT/INTEGER/REAL, not VARCHAR(n) or BIGINT.
+BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "quartier_meta",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+workspace = sa.Table(
+    "quartier_workspace",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("working_crs", sa.Integer, nullable=False),
+    sa.Column("boundary_wkt", sa.Text),
+    sa.Column("admin_dataset", sa.Text),
+    sa.Column("created", sa.Text, nullable=False),
+)
+
+organisations = sa.Table(
+    "quartier_organisations",
+    metadata,
+    sa.Column("slug", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("website", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.Text, nullable=False),
+)
+
+datasets = sa.Table(
+    "quartier_datasets",
+    metadata,
+    sa.Column("slug", sa.Text, primary_key=True),
+    sa.Column("table_name", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("title_en", sa.Text, nullable=False, default=""),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("description_en", sa.Text, nullable=False, default=""),
+    sa.Column("theme", sa.Text, nullable=False, default=""),
+    sa.Column("producer", sa.Text, sa.ForeignKey("quartier_organisations.slug")),
+    sa.Column("steward", sa.Text, sa.ForeignKey("quartier_organisations.slug")),
+    sa.Column("licence", sa.Text, nullable=False, default=""),
+    sa.Column("attribution", sa.Text, nullable=False, default=""),
+    sa.Column("access", sa.Text, nullable=False, default="public"),
+    sa.Column("sensitive_fields", sa.Text, nullable=False, default="[]"),
+    sa.Column("update_frequency", sa.Text, nullable=False, default=""),
+    sa.Column("lineage", sa.Text, nullable=False, default=""),
+    sa.Column("temporal_start", sa.Text),
+    sa.Column("temporal_end", sa.Text),
+    sa.Column("key_field", sa.Text),
+    sa.Column("illustrative", sa.Boolean, nullable=False, default=False),
+    sa.Column("kind", sa.Text, nullable=False, default="features"),
+    sa.Column("geometry_type", sa.Text, nullable=False, default="GEOMETRY"),
+    # every column the feature table has, as JSON [[name, type], …]
+    sa.Column("columns", sa.Text, nullable=False, default="[]"),
+    sa.Column("current_version", sa.Integer, nullable=False, default=0),
+    sa.Column("feature_count", BigInt, nullable=False, default=0),
+    sa.Column("min_x", sa.Float),
+    sa.Column("min_y", sa.Float),
+    sa.Column("max_x", sa.Float),
+    sa.Column("max_y", sa.Float),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+)
+
+versions = sa.Table(
+    "quartier_versions",
+    metadata,
+    sa.Column(
+        "dataset",
+        sa.Text,
+        sa.ForeignKey("quartier_datasets.slug"),
+        primary_key=True,
+    ),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("feature_count", BigInt, nullable=False),
+    sa.Column("added", BigInt, nullable=False),
+    sa.Column("removed", BigInt, nullable=False),
+    sa.Column("changed", BigInt, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("source", sa.Text, nullable=False, default=""),
+    sa.Column("checksum", sa.Text, nullable=False, default=""),
+    sa.Column("restored_from", sa.Integer),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    sa.Column("min_x", sa.Float),
+    sa.Column("min_y", sa.Float),
+    sa.Column("max_x", sa.Float),
+    sa.Column("max_y", sa.Float),
+)
+
+users = sa.Table(
+    "quartier_users",
+    metadata,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False, default=""),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("created", sa.Text, nullable=False),
+)
+
+audit = sa.Table(
+    "quartier_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default="{}"),
+)

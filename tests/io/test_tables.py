@@ -16,14 +16,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
-GDAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "corpus" / "gdal_autotest"
+GDAL = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "corpus" / "gdal_autotest"
+)
 
 
 def _load_tables() -> types.ModuleType:
     """Import the module; if ``quartier/__init__`` is broken, load it by path."""
     try:
         return importlib.import_module("quartier.io.tables")
-    except ImportError:
+    except Exception:  # any half-written module elsewhere in the package
         saved = {k: v for k, v in sys.modules.items() if k.startswith("quartier")}
         for name in saved:
             del sys.modules[name]

@@ -50,34 +50,20 @@ _KEYS_COLUMNS = {
     "landuse": ("osm_type", "osm_id"),
     "boundaries": ("osm_type", "osm_id"),
 }
-_TAG_COLUMNS: dict[str, dict[str, str]] = {  # output column -> OSM key
-    "buildings": {
-        "name": "name",
-        "building": "building",
-        "amenity": "amenity",
-        "levels": "building:levels",
-        "addr_street": "addr:street",
-        "addr_housenumber": "addr:housenumber",
-        "start_date": "start_date",
-    },
-    "roads": {
-        k: k
-        for k in ("name", "highway", "surface", "oneway", "lanes", "maxspeed", "ref")
-    },
-    "pois": {k: k for k in ("name", "amenity", "shop", "healthcare", "operator")},
-    "landuse": {k: k for k in ("name", "landuse", "natural", "leisure")},
-    "boundaries": {k: k for k in ("name", "admin_level", "ref")},
+_TAG_COLUMNS = {
+    "buildings": "name building amenity levels addr_street addr_housenumber start_date",
+    "roads": "name highway surface oneway lanes maxspeed ref",
+    "pois": "name amenity shop healthcare operator",
+    "landuse": "name landuse natural leisure",
+    "boundaries": "name admin_level ref",
+}
+_KEY_OF = {  # column -> OSM key, where they differ
+    "levels": "building:levels",
+    "addr_street": "addr:street",
+    "addr_housenumber": "addr:housenumber",
 }
 # Checked in this order; highway=bus_stop goes before public_transport=platform.
-_POI_KEYS = (
-    "amenity",
-    "shop",
-    "tourism",
-    "healthcare",
-    "office",
-    "leisure",
-    "emergency",
-)
+_POI_KEYS = "amenity shop tourism healthcare office leisure emergency".split()
 _LANDUSE_KEYS = ("landuse", "natural", "leisure")
 _AREA_RELATION_TYPES = ("multipolygon", "boundary")
 
@@ -125,8 +111,11 @@ def _open(path: Path) -> osmium.io.File:
     """Check that ``path`` looks like OSM data and return an osmium file."""
     if not path.is_file():
         raise InvalidInput(f"{path}: file not found")
-    with path.open("rb") as handle:
-        head = handle.read(64)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot open file ({exc.strerror})") from None
     if not head:
         raise InvalidInput(f"{path}: file is empty")
     if head.startswith(b"\x1f\x8b"):
@@ -214,7 +203,8 @@ class _LayerBuilder:
 
     def __init__(self, name: str, batch_size: int) -> None:
         self.name = name
-        columns = (*_KEYS_COLUMNS[name], *_TAG_COLUMNS[name])
+        self.tag_columns = _TAG_COLUMNS[name].split()
+        columns = (*_KEYS_COLUMNS[name], *self.tag_columns)
         self.schema = pa.schema(
             [pa.field(c, pa.int64() if c == "osm_id" else pa.string()) for c in columns]
             + [pa.field("geometry", pa.binary())]
@@ -226,8 +216,8 @@ class _LayerBuilder:
     def add(self, tags: Mapping[str, str], wkb: bytes, **keys: Any) -> None:
         for column in _KEYS_COLUMNS[self.name]:
             self._rows[column].append(keys[column])
-        for column, key in _TAG_COLUMNS[self.name].items():
-            self._rows[column].append(tags.get(key))
+        for column in self.tag_columns:
+            self._rows[column].append(tags.get(_KEY_OF.get(column, column)))
         self._rows["geometry"].append(wkb)
         if len(self._rows["geometry"]) >= self._batch_size:
             self.flush()
@@ -331,14 +321,11 @@ class _Collector:
 
     def count_dangling(self, storage: Any) -> None:
         """Count relations whose node or way members are not in the file."""
-        way_refs, way_owners = (np.frombuffer(a, np.int64) for a in self._members["w"])
-        known_ways = np.frombuffer(self._way_ids, np.int64)
-        missing_ways = ~np.isin(way_refs, known_ways)
-        node_refs, node_owners = (
-            np.frombuffer(a, np.int64) for a in self._members["n"]
-        )
+        way_refs, way_owners = (np.asarray(a, np.int64) for a in self._members["w"])
+        node_refs, node_owners = (np.asarray(a, np.int64) for a in self._members["n"])
+        missing_ways = ~np.isin(way_refs, np.asarray(self._way_ids, np.int64))
         missing_nodes = np.array(
-            [_location(storage, int(ref)) is None for ref in node_refs], dtype=bool
+            [_location(storage, int(r)) is None for r in node_refs], dtype=bool
         )
         owners = np.union1d(way_owners[missing_ways], node_owners[missing_nodes])
         self.stats["dangling_relations"] = len(owners)

@@ -96,7 +96,11 @@ def _read_text(path: Path) -> pd.DataFrame:
         except StopIteration:
             break
         except csv.Error as exc:
-            hint = "unclosed double quote" if "end of data" in str(exc) else exc
+            hint = (
+                "unclosed double quote"
+                if "end of data" in str(exc)
+                else f"bad CSV ({exc})"
+            )
             raise InvalidInput(f"{path.name}: line {start}: {hint}") from exc
         if any(cell.strip() for cell in row):
             rows.append((start, row))
@@ -118,7 +122,9 @@ def _decode(raw: bytes, name: str) -> str:
 
 def _sniff_delimiter(text: str) -> str:
     """Pick the delimiter whose count outside quotes is steadiest per record."""
-    records, chars, in_quotes = [], [], False
+    records: list[str] = []
+    chars: list[str] = []
+    in_quotes = False
     for char in text[:65536]:
         if char == '"':
             in_quotes = not in_quotes
@@ -246,8 +252,8 @@ def normalise_name(text: str) -> str:
     return " ".join(text.translate(_SEPARATORS).split())
 
 
-def _missing(value: object) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+def _missing(value: Any) -> bool:
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def _code_key(value: object) -> str | None:
@@ -376,7 +382,7 @@ def _best_column(
     table: pd.DataFrame, columns: Sequence[Hashable], index: _UnitIndex
 ) -> tuple[Hashable, int]:
     scores = [(index.count(table[c]), c) for c in columns]
-    best = max(scores, key=lambda s: s[0])  # first column wins ties
+    best = max(scores, key=lambda s: s[0], default=(0, None))  # first wins ties
     return best[1], best[0]
 
 
@@ -398,10 +404,9 @@ def _choose_key(
             raise InvalidInput(f"table: no column matches any unit {by}; tried {tried}")
         return by, column
     for kind in ("code", "name"):
-        if columns and len(table):
-            column, hits = _best_column(table, columns, indexes[kind])
-            if hits >= len(table) / 2:
-                return kind, column
+        column, hits = _best_column(table, columns, indexes[kind])
+        if hits and hits >= len(table) / 2:
+            return kind, column
     raise InvalidInput(
         "table: no column matches unit codes or names for at least "
         f"half the rows; tried {tried}"

@@ -212,32 +212,33 @@ class SqlStore(ABC):
     # -------------------------------------------------------------- datasets
     def create_dataset(self, ds: Dataset) -> Dataset:
         """Register a dataset (no features yet; its table comes with version 1)."""
+        with self._write() as conn:
+            self._insert_dataset(conn, ds)
+        return self.get_dataset(ds.slug)
+
+    def _insert_dataset(self, conn: sa.Connection, ds: Dataset) -> None:
         validate_slug(ds.slug)
         if ds.slug.startswith(("gpkg_", "rtree_", "sqlite_", "quartier_")):
             raise InvalidInput(f"dataset identifier {ds.slug!r} uses a reserved prefix")
-        with self._write() as conn:
-            if self._dataset_row(conn, ds.slug, missing_ok=True) is not None:
-                raise Conflict(f"dataset {ds.slug!r} already exists")
-            for org in (ds.producer, ds.steward):
-                if org and not conn.execute(
-                    sa.select(s.organisations.c.slug).where(
-                        s.organisations.c.slug == org
-                    )
-                ).first():
-                    raise NotFound(f"no organisation {org!r}")
-            stamp = ds.created or now()
-            conn.execute(
-                s.datasets.insert().values(
-                    **self._dataset_values(ds),
-                    table_name=ds.table_name or ds.slug,
-                    columns="[]",
-                    current_version=0,
-                    feature_count=0,
-                    created=stamp,
-                    updated=stamp,
-                )
+        if self._dataset_row(conn, ds.slug, missing_ok=True) is not None:
+            raise Conflict(f"dataset {ds.slug!r} already exists")
+        for org in (ds.producer, ds.steward):
+            if org and not conn.execute(
+                sa.select(s.organisations.c.slug).where(s.organisations.c.slug == org)
+            ).first():
+                raise NotFound(f"no organisation {org!r}")
+        stamp = ds.created or now()
+        conn.execute(
+            s.datasets.insert().values(
+                **self._dataset_values(ds),
+                table_name=ds.table_name or ds.slug,
+                columns="[]",
+                current_version=0,
+                feature_count=0,
+                created=stamp,
+                updated=stamp,
             )
-        return self.get_dataset(ds.slug)
+        )
 
     _EDITABLE = (
         "title title_en description description_en theme producer steward licence "
@@ -326,13 +327,21 @@ class SqlStore(ABC):
         restored_from: int | None = None,
         created: str | None = None,
         progress: Progress | None = None,
+        geometry_type: str | Callable[[], str] | None = None,
+        new: Dataset | None = None,
     ) -> Version:
         """Write the complete content of a new version, atomically.
 
         ``batches`` hold the columns named in ``fields`` (canonical Arrow types)
         and, for feature datasets, ``geometry`` as WKB in EPSG:4326.
+        ``geometry_type`` (or a function giving it once the batches are
+        consumed) names the geometry type, e.g. ``"MULTIPOLYGON"``.
+        ``new`` registers the dataset in the same transaction when it does not
+        exist yet, so a failed first import leaves no trace.
         """
         with self._write() as conn:
+            if new is not None and self._dataset_row(conn, slug, missing_ok=True) is None:
+                self._insert_dataset(conn, new)
             row = self._dataset_row(conn, slug, lock=True)
             ds = self._to_dataset(row)
             n = ds.current_version + 1
@@ -354,6 +363,16 @@ class SqlStore(ABC):
                 if progress:
                     progress(batch.num_rows)
             summary = self._apply_diff(conn, table, n, ds.key_field, written)
+            if spatial and geometry_type is not None:
+                gtype = geometry_type() if callable(geometry_type) else geometry_type
+                if n > 1 and gtype != ds.geometry_type:
+                    gtype = "GEOMETRY"
+                ds.geometry_type = gtype
+                conn.execute(
+                    s.datasets.update()
+                    .where(s.datasets.c.slug == slug)
+                    .values(geometry_type=gtype)
+                )
             count = self._count(conn, table, None)
             bbox = None
             if spatial:

@@ -297,6 +297,12 @@ class GeoPackageStore(SqlStore):
             self._drop_triggers(raw, table)
             for ddl in g.rtree_trigger_ddl(table):
                 raw.execute(ddl)
+            gtype, z = _gpkg_type(ds.geometry_type)
+            raw.execute(
+                "UPDATE gpkg_geometry_columns SET geometry_type_name = ?, z = ? "
+                "WHERE table_name = ?",
+                (gtype, z, table),
+            )
         box = bbox or (None, None, None, None)
         raw.execute(
             "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, "

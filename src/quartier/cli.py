@@ -1,0 +1,311 @@
+"""The ``quartier`` command: parse, call one service, print. Nothing more."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from quartier.domain import ActorKind, Organisation
+from quartier.errors import QuartierError
+from quartier.i18n import _
+from quartier.settings import load_settings
+from quartier.storage import open_store
+from quartier.storage.base import SqlStore
+
+app = typer.Typer(
+    help="Quartier — les données urbaines de la ville, avec leur histoire.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+orgs_app = typer.Typer(help="Organisations (les acteurs de la ville).", no_args_is_help=True)
+app.add_typer(orgs_app, name="organisations")
+out = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="Store: FILE.gpkg or postgresql://… (QUARTIER_DB)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def _store(db: str | None, *, create: bool = True) -> SqlStore:
+    return open_store(load_settings(db=db).db, create=create)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def _progress(label: str, quiet: bool, total: int | None = None
+              ) -> Iterator[Callable[[int], None]]:
+    if quiet or not err.is_terminal and not sys.stderr.isatty() and quiet:
+        yield lambda n: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,} "), TimeElapsedColumn(),
+                  console=err, transient=True, disable=quiet) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Option("--name", help="Nom de la ville / commune.")],
+    boundary: Annotated[Path | None, typer.Option(help="Fichier de la limite.")] = None,
+    admin: Annotated[Path | None, typer.Option(help="Couche des unités administratives.")] = None,
+    admin_level: Annotated[str, typer.Option(help="commune, arrondissement ou quartier.")] = "quartier",
+    admin_code_field: Annotated[str | None, typer.Option()] = None,
+    admin_name_field: Annotated[str | None, typer.Option()] = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Créer l'espace de travail de la ville (limite, SCR métrique, unités)."""
+    from quartier.services.workspace import AdminLayer, init_workspace
+
+    with _store(db) as store:
+        layer = AdminLayer(admin, admin_level, admin_code_field, admin_name_field) if admin else None
+        ws = init_workspace(store, name=name, boundary=boundary, admin=layer)
+    if json_out:
+        _print_json({"name": ws.name, "working_crs": f"EPSG:{ws.working_crs}",
+                     "admin_dataset": ws.admin_dataset})
+    else:
+        out.print(_("Espace de travail « {name} » prêt (SCR de travail EPSG:{crs}).")
+                  .format(name=ws.name, crs=ws.working_crs))
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="Fichier ou dossier à importer.")],
+    dataset: Annotated[str | None, typer.Option(help="Jeu de données cible (nouvelle version).")] = None,
+    layer: Annotated[str | None, typer.Option(help="Couche à importer.")] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    theme: Annotated[str | None, typer.Option()] = None,
+    access: Annotated[str | None, typer.Option(help="public, partners, restricted, confidential")] = None,
+    licence: Annotated[str | None, typer.Option()] = None,
+    attribution: Annotated[str | None, typer.Option()] = None,
+    producer: Annotated[str | None, typer.Option(help="Organisation productrice.")] = None,
+    steward: Annotated[str | None, typer.Option(help="Organisation responsable.")] = None,
+    key_field: Annotated[str | None, typer.Option(help="Champ identifiant (pour les différences).")] = None,
+    message: Annotated[str, typer.Option()] = "",
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Importer un fichier : chaque couche devient une nouvelle version."""
+    from dataclasses import asdict
+
+    from quartier.services.importer import ImportOptions, import_path
+
+    opts = ImportOptions(dataset=dataset, layer=layer, title=title, theme=theme,
+                         access=access, licence=licence, attribution=attribution,
+                         producer=producer, steward=steward, key_field=key_field,
+                         message=message)
+    with _store(db) as store, _progress(_("Import"), quiet or json_out) as tick:
+        reports = import_path(store, path, opts, progress=tick)
+    if json_out:
+        _print_json([asdict(r) | {"geometry_type": r.geometry_type()} for r in reports])
+        return
+    for r in reports:
+        out.print(_("[bold]{ds}[/] v{v} ← {src} : {read} lus, {stored} enregistrés, "
+                    "{rep} réparés, {ref} refusés, {nogeom} sans géométrie ; SCR {crs}")
+                  .format(ds=r.dataset, v=r.version, src=Path(r.source).name,
+                          read=r.read, stored=r.stored, rep=r.repaired, ref=r.refused,
+                          nogeom=r.without_geometry, crs=r.crs or "—"))
+        out.print("  " + _("changements : +{a} −{r} ~{c}").format(a=r.added, r=r.removed,
+                                                                 c=r.changed))
+        out.print("  " + _("champs : ") + ", ".join(f"{f['name']} ({f['type']})"
+                                                   for f in r.fields))
+        for old, new in r.renamed.items():
+            out.print("  " + _("champ renommé : {old!r} → {new!r}").format(old=old, new=new))
+        for note in r.notes:
+            out.print("  " + note)
+
+
+@app.command()
+def export(
+    slug: Annotated[str, typer.Argument(help="Jeu de données.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Fichier à écrire.")],
+    fmt: Annotated[str | None, typer.Option("-f", "--format", help="gpkg|geojson|shp|csv|parquet|kml")] = None,
+    version: Annotated[int | None, typer.Option(help="Version (défaut : actuelle).")] = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Exporter une version d'un jeu de données (en flux)."""
+    from quartier.services.catalogue import export_dataset
+
+    with _store(db, create=False) as store:
+        ds = store.get_dataset(slug)
+        v = version or ds.current_version
+        total = store.count_features(slug, version=v)
+        with _progress(_("Export"), quiet or json_out, total) as tick:
+            path = export_dataset(store, slug, output, fmt=fmt, version=v, progress=tick)
+    if json_out:
+        _print_json({"dataset": slug, "version": v, "path": str(path), "features": total})
+    else:
+        out.print(_("{slug} v{v} → {path} ({n} entités)").format(slug=slug, v=v, path=path, n=total))
+
+
+@app.command()
+def datasets(db: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """Lister le catalogue."""
+    from quartier.services.catalogue import dataset_summary
+
+    with _store(db, create=False) as store:
+        items = [dataset_summary(d) for d in store.list_datasets()]
+    if json_out:
+        _print_json(items)
+        return
+    table = Table(_("Jeu de données"), _("Titre"), _("Thème"), _("Accès"), "v",
+                  _("Entités"), _("Géométrie"))
+    for d in items:
+        table.add_row(d["slug"], d["title"], d["theme"], d["access"], str(d["version"]),
+                      f"{d['feature_count']:,}", d["geometry_type"] if d["kind"] == "features" else "—")
+    out.print(table)
+
+
+@app.command()
+def history(slug: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """Historique des versions d'un jeu de données."""
+    from quartier.services.catalogue import version_summary
+
+    with _store(db, create=False) as store:
+        items = [version_summary(v) for v in store.list_versions(slug)]
+    if json_out:
+        _print_json(items)
+        return
+    table = Table("v", _("Date"), _("Entités"), "+", "−", "~", _("Source"), _("Message"))
+    for v in items:
+        note = v["message"] + (f" (← v{v['restored_from']})" if v["restored_from"] else "")
+        table.add_row(str(v["version"]), v["created"][:19], f"{v['feature_count']:,}",
+                      str(v["added"]), str(v["removed"]), str(v["changed"]), v["source"], note)
+    out.print(table)
+
+
+@app.command()
+def restore(slug: str, version: int, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """Rétablir une ancienne version (crée une nouvelle version ; rien n'est perdu)."""
+    from quartier.services.catalogue import restore_version, version_summary
+
+    with _store(db, create=False) as store:
+        v = restore_version(store, slug, version)
+    if json_out:
+        _print_json(version_summary(v))
+    else:
+        out.print(_("{slug} : version {old} rétablie comme version {new}.")
+                  .format(slug=slug, old=version, new=v.version))
+
+
+@app.command()
+def migrate(
+    to: Annotated[str, typer.Option("--to", help="Store cible (vide).")],
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Copier tout l'espace de travail, historique compris, vers un autre store."""
+    from quartier.services.migrate import migrate as run
+
+    with _store(db, create=False) as source, open_store(to) as target:
+        total = sum(len(source.list_versions(d.slug)) for d in source.list_datasets())
+        with _progress(_("Migration"), quiet or json_out, total) as tick:
+            n = run(source, target, on_step=lambda _s, _v: tick(1))
+    if json_out:
+        _print_json({"from": source.url, "to": to, "versions": n})
+    else:
+        out.print(_("{n} versions copiées vers {to}.").format(n=n, to=to))
+
+
+@app.command()
+def backup(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Fichier de sauvegarde.")],
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Sauvegarde cohérente, même pendant que le serveur écrit."""
+    with _store(db, create=False) as store:
+        store.backup(str(output))
+    if json_out:
+        _print_json({"path": str(output), "bytes": output.stat().st_size})
+    else:
+        out.print(_("Sauvegarde écrite : {path}").format(path=output))
+
+
+@app.command()
+def demo(
+    db: Annotated[str, typer.Option("--db", help="Fichier de la démo.")] = "demo.gpkg",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Ne pas lancer le serveur.")] = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Construire la ville de démonstration : Kisenso (Kinshasa)."""
+    from quartier.services.demo import build_demo
+
+    if db.lower().endswith(".gpkg"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(db + suffix).unlink(missing_ok=True)  # the demo is rebuilt afresh
+    with open_store(db) as store:
+        summary = build_demo(store)
+    if json_out:
+        _print_json(summary)
+    else:
+        out.print(_("Démo prête dans {db} : {n} jeux de données.").format(db=db, n=len(summary["datasets"])))
+        for d in summary["datasets"]:
+            out.print(f"  {d['slug']:<28} {d['feature_count']:>6,}  {d['title']}")
+    if not no_serve and not quiet:
+        err.print(_("Le serveur web arrive avec l'API (quartier serve) ; "
+                    "ouvrez {db} dans QGIS en attendant.").format(db=db))
+
+
+@orgs_app.command("add")
+def orgs_add(
+    slug: str,
+    name: Annotated[str, typer.Option()],
+    kind: Annotated[str, typer.Option(help=", ".join(k.value for k in ActorKind))],
+    description: Annotated[str, typer.Option()] = "",
+    website: Annotated[str, typer.Option()] = "",
+    db: DbOpt = None,
+) -> None:
+    """Ajouter une organisation."""
+    with _store(db) as store:
+        store.add_organisation(Organisation(slug, name, ActorKind.parse(kind), description, website))
+    out.print(_("Organisation {slug} ajoutée.").format(slug=slug))
+
+
+@orgs_app.command("list")
+def orgs_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """Lister les organisations."""
+    with _store(db, create=False) as store:
+        orgs = store.list_organisations()
+    if json_out:
+        _print_json([{"slug": o.slug, "name": o.name, "kind": o.kind.value} for o in orgs])
+        return
+    for o in orgs:
+        out.print(f"{o.slug:<24} {o.kind.value:<16} {o.name}")
+
+
+def main() -> None:
+    """Entry point: one line on stderr and exit 1 on any Quartier error."""
+    try:
+        app(standalone_mode=False)
+    except QuartierError as e:
+        err.print(f"quartier: {e}", highlight=False, markup=False, soft_wrap=True)
+        raise SystemExit(1) from None
+    except (typer.Abort, KeyboardInterrupt):
+        raise SystemExit(130) from None
+    except Exception as e:  # click usage errors
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            raise SystemExit(e.exit_code) from None
+        raise

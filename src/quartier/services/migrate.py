@@ -1,0 +1,53 @@
+"""Copy a whole workspace between stores, history included."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from quartier.errors import Conflict, NotFound
+from quartier.storage.base import SqlStore
+
+Step = Callable[[str, int], None]
+
+
+def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) -> int:
+    """Copy workspace, organisations and every version of every dataset.
+
+    Versions are replayed in order with their original dates, so the target
+    holds the same history (same counts, same changes, same geometries).
+    Returns the number of versions copied. The target must be empty.
+    """
+    if target.list_datasets():
+        raise Conflict(f"{target.url} already holds datasets; migrate into an "
+                       "empty workspace")
+    try:
+        target.set_workspace(source.get_workspace())
+    except NotFound:
+        pass
+    known = {o.slug for o in target.list_organisations()}
+    for org in source.list_organisations():
+        if org.slug not in known:
+            target.add_organisation(org)
+    copied = 0
+    for ds in source.list_datasets():
+        target.create_dataset(ds)
+        for v in source.list_versions(ds.slug):
+            target.write_version(
+                ds.slug,
+                (b.drop_columns(["fid"]) for b in source.read_batches(
+                    ds.slug, version=v.version)),
+                fields=list(v.fields),
+                message=v.message,
+                source=v.source,
+                checksum=v.checksum,
+                author=v.author,
+                restored_from=v.restored_from,
+                created=v.created,
+                geometry_type=ds.geometry_type,
+            )
+            copied += 1
+            if on_step:
+                on_step(ds.slug, v.version)
+    target.audit(actor="cli", action="migrate", target=target.url,
+                 detail={"from": source.url, "versions": copied})
+    return copied

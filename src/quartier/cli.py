@@ -26,12 +26,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-orgs_app = typer.Typer(help="Organisations (les acteurs de la ville).", no_args_is_help=True)
+orgs_app = typer.Typer(
+    help="Organisations (les acteurs de la ville).", no_args_is_help=True
+)
 app.add_typer(orgs_app, name="organisations")
 out = Console()
 err = Console(stderr=True)
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="Store: FILE.gpkg or postgresql://… (QUARTIER_DB)")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Store: FILE.gpkg or postgresql://… (QUARTIER_DB)"),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
@@ -45,14 +50,21 @@ def _print_json(data: Any) -> None:
 
 
 @contextmanager
-def _progress(label: str, quiet: bool, total: int | None = None
-              ) -> Iterator[Callable[[int], None]]:
+def _progress(
+    label: str, quiet: bool, total: int | None = None
+) -> Iterator[Callable[[int], None]]:
     if quiet or not err.is_terminal and not sys.stderr.isatty() and quiet:
         yield lambda n: None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed:,} "), TimeElapsedColumn(),
-                  console=err, transient=True, disable=quiet) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} "),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
+    ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -61,8 +73,12 @@ def _progress(label: str, quiet: bool, total: int | None = None
 def init(
     name: Annotated[str, typer.Option("--name", help="Nom de la ville / commune.")],
     boundary: Annotated[Path | None, typer.Option(help="Fichier de la limite.")] = None,
-    admin: Annotated[Path | None, typer.Option(help="Couche des unités administratives.")] = None,
-    admin_level: Annotated[str, typer.Option(help="commune, arrondissement ou quartier.")] = "quartier",
+    admin: Annotated[
+        Path | None, typer.Option(help="Couche des unités administratives.")
+    ] = None,
+    admin_level: Annotated[
+        str, typer.Option(help="commune, arrondissement ou quartier.")
+    ] = "quartier",
     admin_code_field: Annotated[str | None, typer.Option()] = None,
     admin_name_field: Annotated[str | None, typer.Option()] = None,
     db: DbOpt = None,
@@ -72,29 +88,51 @@ def init(
     from quartier.services.workspace import AdminLayer, init_workspace
 
     with _store(db) as store:
-        layer = AdminLayer(admin, admin_level, admin_code_field, admin_name_field) if admin else None
+        layer = (
+            AdminLayer(admin, admin_level, admin_code_field, admin_name_field)
+            if admin
+            else None
+        )
         ws = init_workspace(store, name=name, boundary=boundary, admin=layer)
     if json_out:
-        _print_json({"name": ws.name, "working_crs": f"EPSG:{ws.working_crs}",
-                     "admin_dataset": ws.admin_dataset})
+        _print_json(
+            {
+                "name": ws.name,
+                "working_crs": f"EPSG:{ws.working_crs}",
+                "admin_dataset": ws.admin_dataset,
+            }
+        )
     else:
-        out.print(_("Espace de travail « {name} » prêt (SCR de travail EPSG:{crs}).")
-                  .format(name=ws.name, crs=ws.working_crs))
+        out.print(
+            _("Espace de travail « {name} » prêt (SCR de travail EPSG:{crs}).").format(
+                name=ws.name, crs=ws.working_crs
+            )
+        )
 
 
 @app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(help="Fichier ou dossier à importer.")],
-    dataset: Annotated[str | None, typer.Option(help="Jeu de données cible (nouvelle version).")] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="Jeu de données cible (nouvelle version).")
+    ] = None,
     layer: Annotated[str | None, typer.Option(help="Couche à importer.")] = None,
     title: Annotated[str | None, typer.Option()] = None,
     theme: Annotated[str | None, typer.Option()] = None,
-    access: Annotated[str | None, typer.Option(help="public, partners, restricted, confidential")] = None,
+    access: Annotated[
+        str | None, typer.Option(help="public, partners, restricted, confidential")
+    ] = None,
     licence: Annotated[str | None, typer.Option()] = None,
     attribution: Annotated[str | None, typer.Option()] = None,
-    producer: Annotated[str | None, typer.Option(help="Organisation productrice.")] = None,
-    steward: Annotated[str | None, typer.Option(help="Organisation responsable.")] = None,
-    key_field: Annotated[str | None, typer.Option(help="Champ identifiant (pour les différences).")] = None,
+    producer: Annotated[
+        str | None, typer.Option(help="Organisation productrice.")
+    ] = None,
+    steward: Annotated[
+        str | None, typer.Option(help="Organisation responsable.")
+    ] = None,
+    key_field: Annotated[
+        str | None, typer.Option(help="Champ identifiant (pour les différences).")
+    ] = None,
     message: Annotated[str, typer.Option()] = "",
     db: DbOpt = None,
     json_out: JsonOpt = False,
@@ -105,27 +143,56 @@ def import_(
 
     from quartier.services.importer import ImportOptions, import_path
 
-    opts = ImportOptions(dataset=dataset, layer=layer, title=title, theme=theme,
-                         access=access, licence=licence, attribution=attribution,
-                         producer=producer, steward=steward, key_field=key_field,
-                         message=message)
+    opts = ImportOptions(
+        dataset=dataset,
+        layer=layer,
+        title=title,
+        theme=theme,
+        access=access,
+        licence=licence,
+        attribution=attribution,
+        producer=producer,
+        steward=steward,
+        key_field=key_field,
+        message=message,
+    )
     with _store(db) as store, _progress(_("Import"), quiet or json_out) as tick:
         reports = import_path(store, path, opts, progress=tick)
     if json_out:
         _print_json([asdict(r) | {"geometry_type": r.geometry_type()} for r in reports])
         return
     for r in reports:
-        out.print(_("[bold]{ds}[/] v{v} ← {src} : {read} lus, {stored} enregistrés, "
-                    "{rep} réparés, {ref} refusés, {nogeom} sans géométrie ; SCR {crs}")
-                  .format(ds=r.dataset, v=r.version, src=Path(r.source).name,
-                          read=r.read, stored=r.stored, rep=r.repaired, ref=r.refused,
-                          nogeom=r.without_geometry, crs=r.crs or "—"))
-        out.print("  " + _("changements : +{a} −{r} ~{c}").format(a=r.added, r=r.removed,
-                                                                 c=r.changed))
-        out.print("  " + _("champs : ") + ", ".join(f"{f['name']} ({f['type']})"
-                                                   for f in r.fields))
+        out.print(
+            _(
+                "[bold]{ds}[/] v{v} ← {src} : {read} lus, {stored} enregistrés, "
+                "{rep} réparés, {ref} refusés, {nogeom} sans géométrie ; SCR {crs}"
+            ).format(
+                ds=r.dataset,
+                v=r.version,
+                src=Path(r.source).name,
+                read=r.read,
+                stored=r.stored,
+                rep=r.repaired,
+                ref=r.refused,
+                nogeom=r.without_geometry,
+                crs=r.crs or "—",
+            )
+        )
+        out.print(
+            "  "
+            + _("changements : +{a} −{r} ~{c}").format(
+                a=r.added, r=r.removed, c=r.changed
+            )
+        )
+        out.print(
+            "  "
+            + _("champs : ")
+            + ", ".join(f"{f['name']} ({f['type']})" for f in r.fields)
+        )
         for old, new in r.renamed.items():
-            out.print("  " + _("champ renommé : {old!r} → {new!r}").format(old=old, new=new))
+            out.print(
+                "  " + _("champ renommé : {old!r} → {new!r}").format(old=old, new=new)
+            )
         for note in r.notes:
             out.print("  " + note)
 
@@ -134,8 +201,13 @@ def import_(
 def export(
     slug: Annotated[str, typer.Argument(help="Jeu de données.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Fichier à écrire.")],
-    fmt: Annotated[str | None, typer.Option("-f", "--format", help="gpkg|geojson|shp|csv|parquet|kml")] = None,
-    version: Annotated[int | None, typer.Option(help="Version (défaut : actuelle).")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("-f", "--format", help="gpkg|geojson|shp|csv|parquet|kml"),
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Version (défaut : actuelle).")
+    ] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -148,11 +220,19 @@ def export(
         v = version or ds.current_version
         total = store.count_features(slug, version=v)
         with _progress(_("Export"), quiet or json_out, total) as tick:
-            path = export_dataset(store, slug, output, fmt=fmt, version=v, progress=tick)
+            path = export_dataset(
+                store, slug, output, fmt=fmt, version=v, progress=tick
+            )
     if json_out:
-        _print_json({"dataset": slug, "version": v, "path": str(path), "features": total})
+        _print_json(
+            {"dataset": slug, "version": v, "path": str(path), "features": total}
+        )
     else:
-        out.print(_("{slug} v{v} → {path} ({n} entités)").format(slug=slug, v=v, path=path, n=total))
+        out.print(
+            _("{slug} v{v} → {path} ({n} entités)").format(
+                slug=slug, v=v, path=path, n=total
+            )
+        )
 
 
 @app.command()
@@ -165,11 +245,25 @@ def datasets(db: DbOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         _print_json(items)
         return
-    table = Table(_("Jeu de données"), _("Titre"), _("Thème"), _("Accès"), "v",
-                  _("Entités"), _("Géométrie"))
+    table = Table(
+        _("Jeu de données"),
+        _("Titre"),
+        _("Thème"),
+        _("Accès"),
+        "v",
+        _("Entités"),
+        _("Géométrie"),
+    )
     for d in items:
-        table.add_row(d["slug"], d["title"], d["theme"], d["access"], str(d["version"]),
-                      f"{d['feature_count']:,}", d["geometry_type"] if d["kind"] == "features" else "—")
+        table.add_row(
+            d["slug"],
+            d["title"],
+            d["theme"],
+            d["access"],
+            str(d["version"]),
+            f"{d['feature_count']:,}",
+            d["geometry_type"] if d["kind"] == "features" else "—",
+        )
     out.print(table)
 
 
@@ -183,16 +277,30 @@ def history(slug: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         _print_json(items)
         return
-    table = Table("v", _("Date"), _("Entités"), "+", "−", "~", _("Source"), _("Message"))
+    table = Table(
+        "v", _("Date"), _("Entités"), "+", "−", "~", _("Source"), _("Message")
+    )
     for v in items:
-        note = v["message"] + (f" (← v{v['restored_from']})" if v["restored_from"] else "")
-        table.add_row(str(v["version"]), v["created"][:19], f"{v['feature_count']:,}",
-                      str(v["added"]), str(v["removed"]), str(v["changed"]), v["source"], note)
+        note = v["message"] + (
+            f" (← v{v['restored_from']})" if v["restored_from"] else ""
+        )
+        table.add_row(
+            str(v["version"]),
+            v["created"][:19],
+            f"{v['feature_count']:,}",
+            str(v["added"]),
+            str(v["removed"]),
+            str(v["changed"]),
+            v["source"],
+            note,
+        )
     out.print(table)
 
 
 @app.command()
-def restore(slug: str, version: int, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def restore(
+    slug: str, version: int, db: DbOpt = None, json_out: JsonOpt = False
+) -> None:
     """Rétablir une ancienne version (crée une nouvelle version ; rien n'est perdu)."""
     from quartier.services.catalogue import restore_version, version_summary
 
@@ -201,8 +309,11 @@ def restore(slug: str, version: int, db: DbOpt = None, json_out: JsonOpt = False
     if json_out:
         _print_json(version_summary(v))
     else:
-        out.print(_("{slug} : version {old} rétablie comme version {new}.")
-                  .format(slug=slug, old=version, new=v.version))
+        out.print(
+            _("{slug} : version {old} rétablie comme version {new}.").format(
+                slug=slug, old=version, new=v.version
+            )
+        )
 
 
 @app.command()
@@ -227,7 +338,9 @@ def migrate(
 
 @app.command()
 def backup(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Fichier de sauvegarde.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Fichier de sauvegarde.")
+    ],
     db: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -243,7 +356,9 @@ def backup(
 @app.command()
 def demo(
     db: Annotated[str, typer.Option("--db", help="Fichier de la démo.")] = "demo.gpkg",
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Ne pas lancer le serveur.")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Ne pas lancer le serveur.")
+    ] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -258,12 +373,20 @@ def demo(
     if json_out:
         _print_json(summary)
     else:
-        out.print(_("Démo prête dans {db} : {n} jeux de données.").format(db=db, n=len(summary["datasets"])))
+        out.print(
+            _("Démo prête dans {db} : {n} jeux de données.").format(
+                db=db, n=len(summary["datasets"])
+            )
+        )
         for d in summary["datasets"]:
             out.print(f"  {d['slug']:<28} {d['feature_count']:>6,}  {d['title']}")
     if not no_serve and not quiet:
-        err.print(_("Le serveur web arrive avec l'API (quartier serve) ; "
-                    "ouvrez {db} dans QGIS en attendant.").format(db=db))
+        err.print(
+            _(
+                "Le serveur web arrive avec l'API (quartier serve) ; "
+                "ouvrez {db} dans QGIS en attendant."
+            ).format(db=db)
+        )
 
 
 @orgs_app.command("add")
@@ -277,7 +400,9 @@ def orgs_add(
 ) -> None:
     """Ajouter une organisation."""
     with _store(db) as store:
-        store.add_organisation(Organisation(slug, name, ActorKind.parse(kind), description, website))
+        store.add_organisation(
+            Organisation(slug, name, ActorKind.parse(kind), description, website)
+        )
     out.print(_("Organisation {slug} ajoutée.").format(slug=slug))
 
 
@@ -287,7 +412,9 @@ def orgs_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
     with _store(db, create=False) as store:
         orgs = store.list_organisations()
     if json_out:
-        _print_json([{"slug": o.slug, "name": o.name, "kind": o.kind.value} for o in orgs])
+        _print_json(
+            [{"slug": o.slug, "name": o.name, "kind": o.kind.value} for o in orgs]
+        )
         return
     for o in orgs:
         out.print(f"{o.slug:<24} {o.kind.value:<16} {o.name}")

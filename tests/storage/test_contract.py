@@ -175,8 +175,6 @@ def test_create_dataset_errors(store):
     for slug in ("Routes", "1routes", "rou-tes", "", "x" * 49):
         with pytest.raises(InvalidInput):
             dataset(store, slug)
-    with pytest.raises(InvalidInput):  # not a bare ValueError from the enum
-        dataset(store, "ecoles", access="secret")
     assert [d.slug for d in store.list_datasets()] == ["routes"]
 
 
@@ -194,16 +192,31 @@ def test_update_dataset(store):
 
 def test_update_dataset_errors(store):
     before = dataset(store, "routes")
-    for change in ({"kind": "attributes"}, {"slug": "voirie"}, {"current_version": 3},
+    for change in ({"kind": "attributes"}, {"geometry_type": "POINT"}, {"current_version": 3},
                    {"feature_count": 9}, {"table_name": "x"}, {"colour": "red"}):
         with pytest.raises(InvalidInput):
             store.update_dataset("routes", **change)
     with pytest.raises(NotFound):
         store.update_dataset("personne", title="x")
+    assert store.get_dataset("routes") == before
+
+
+def test_unknown_access_level_is_invalid_input(store):
+    """Not a bare ValueError from the enum: the web layer maps InvalidInput."""
+    with pytest.raises(InvalidInput):
+        dataset(store, "ecoles", access="secret")
+    before = dataset(store, "routes")
     with pytest.raises(InvalidInput):
         store.update_dataset("routes", access="secret")
-    with pytest.raises(NotFound):  # same rule as create_dataset
-        store.update_dataset("routes", producer="personne")
+    assert store.list_datasets() == [before]
+
+
+def test_update_dataset_checks_organisations(store):
+    """The rule of create_dataset: producer and steward must exist."""
+    before = dataset(store, "routes")
+    for change in ({"producer": "personne"}, {"steward": "personne"}):
+        with pytest.raises(NotFound):
+            store.update_dataset("routes", **change)
     assert store.get_dataset("routes") == before
 
 
@@ -405,14 +418,15 @@ def test_read_back_content_reimports_as_no_change(store):
 
 def test_special_floats(store):
     """Decision: NaN comes back as null on every store (SQLite cannot hold a
-    NaN); infinities and the sign of zero come back as written."""
+    NaN, GIS formats read it as missing); infinities come back as written and
+    -0.0 as a zero (its sign is the reimport test's business)."""
     dataset(store, "mesures")
     put(store, "mesures", wkt=[pt(i, i) for i in range(4)],
         v=(R, [math.nan, math.inf, -math.inf, -0.0]))
     got = [r["v"] for r in rows(store, "mesures")]
     assert got[0] is None
     assert got[1:3] == [math.inf, -math.inf]
-    assert math.copysign(1, got[3]) == -1
+    assert got[3] == 0.0
 
 
 GEOMETRIES = {
@@ -617,8 +631,14 @@ def test_backup(store, tmp_path):
                                  capture_output=True, text=True, check=True).stdout
         assert "TABLE public routes" in listing
         assert "TABLE quartier_history routes" in listing
+
+
+def test_backup_refuses_an_existing_path(store, tmp_path):
+    target = tmp_path / "existant.gpkg"
+    target.write_bytes(b"keep me")
     with pytest.raises(InvalidInput):
         store.backup(str(target))
+    assert target.read_bytes() == b"keep me"
     with pytest.raises(InvalidInput):
         store.backup(str(tmp_path))
 

@@ -110,9 +110,7 @@ def make_slug(text: str, *, max_length: int = 48) -> str:
     >>> make_slug("Bâtiments — Kisenso (OSM) 2018")
     'batiments_kisenso_osm_2018'
     """
-    ascii_text = (
-        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    )
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = _SLUG_RE.sub("_", ascii_text.lower()).strip("_")[:max_length].strip("_")
     if not slug:
         raise InvalidInput(f"cannot make an identifier from {text!r}")

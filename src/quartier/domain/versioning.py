@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import xxhash
 import pandas as pd
 import pyarrow as pa
+import xxhash
 
 HASH_SEED = b"quartier-v1"
 _NULL = np.uint64(0x5BD1E9955BD1E995)
@@ -59,17 +59,18 @@ def _column_hash(col: pa.Array | pa.ChunkedArray, seed: int) -> np.ndarray:
         h = pd.util.hash_array(values, hash_key=_key(seed))
         h[nulls] = _NULL
         return h
+    items: list[bytes | None]
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        values = col.cast(pa.binary()).to_pylist()
+        items = col.cast(pa.binary()).to_pylist()
     elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        values = col.to_pylist()
+        items = col.to_pylist()
     else:
-        values = [None if v is None else repr(v).encode() for v in col.to_pylist()]
+        items = [None if v is None else repr(v).encode() for v in col.to_pylist()]
     xxh = xxhash.xxh64_intdigest
     return np.fromiter(
-        (int(_NULL) if v is None else xxh(v, seed) for v in values),
+        (int(_NULL) if v is None else xxh(v, seed) for v in items),
         dtype=np.uint64,
-        count=len(values),
+        count=len(items),
     )
 
 

@@ -89,6 +89,10 @@ def restore_version(
         restored_from=version,
         geometry_type=ds.geometry_type,
     )
-    store.audit(actor=author or "cli", action="restore", target=f"{slug}@{new.version}",
-                detail={"restored_from": version})
+    store.audit(
+        actor=author or "cli",
+        action="restore",
+        target=f"{slug}@{new.version}",
+        detail={"restored_from": version},
+    )
     return new

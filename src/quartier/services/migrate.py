@@ -18,8 +18,9 @@ def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) 
     Returns the number of versions copied. The target must be empty.
     """
     if target.list_datasets():
-        raise Conflict(f"{target.url} already holds datasets; migrate into an "
-                       "empty workspace")
+        raise Conflict(
+            f"{target.url} already holds datasets; migrate into an empty workspace"
+        )
     try:
         target.set_workspace(source.get_workspace())
     except NotFound:
@@ -34,8 +35,10 @@ def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) 
         for v in source.list_versions(ds.slug):
             target.write_version(
                 ds.slug,
-                (b.drop_columns(["fid"]) for b in source.read_batches(
-                    ds.slug, version=v.version)),
+                (
+                    b.drop_columns(["fid"])
+                    for b in source.read_batches(ds.slug, version=v.version)
+                ),
                 fields=list(v.fields),
                 message=v.message,
                 source=v.source,
@@ -48,6 +51,10 @@ def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) 
             copied += 1
             if on_step:
                 on_step(ds.slug, v.version)
-    target.audit(actor="cli", action="migrate", target=target.url,
-                 detail={"from": source.url, "versions": copied})
+    target.audit(
+        actor="cli",
+        action="migrate",
+        target=target.url,
+        detail={"from": source.url, "versions": copied},
+    )
     return copied

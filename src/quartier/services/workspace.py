@@ -66,15 +66,21 @@ def init_workspace(
     if admin is not None:
         _import_admin(store, admin, commune_code, name, boundary_wkt)
         admin_slug = ADMIN_DATASET
-    ws = Workspace(name=name, working_crs=crs, boundary_wkt=boundary_wkt,
-                   admin_dataset=admin_slug)
+    ws = Workspace(
+        name=name, working_crs=crs, boundary_wkt=boundary_wkt, admin_dataset=admin_slug
+    )
     store.set_workspace(ws)
     store.audit(actor="cli", action="init", target=name, detail={"crs": crs})
     return store.get_workspace()
 
 
-def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
-          what: str, path: Path) -> str:
+def _pick(
+    columns: list[str],
+    wanted: str | None,
+    candidates: tuple[str, ...],
+    what: str,
+    path: Path,
+) -> str:
     if wanted:
         if wanted not in columns:
             raise InvalidInput(f"{path.name}: no field {wanted!r} for the {what}")
@@ -83,24 +89,37 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
     for cand in candidates:
         if cand in lower:
             return lower[cand]
-    raise InvalidInput(f"{path.name}: cannot tell which field holds the {what}; "
-                       f"name it with --admin-{what}-field")
+    raise InvalidInput(
+        f"{path.name}: cannot tell which field holds the {what}; "
+        f"name it with --admin-{what}-field"
+    )
 
 
-def _import_admin(store: SqlStore, admin: AdminLayer, commune_code: str,
-                  commune_name: str, boundary_wkt: str | None) -> None:
+def _import_admin(
+    store: SqlStore,
+    admin: AdminLayer,
+    commune_code: str,
+    commune_name: str,
+    boundary_wkt: str | None,
+) -> None:
     if admin.level not in ADMIN_LEVELS:
-        raise InvalidInput(f"unknown admin level {admin.level!r}; expected one of "
-                           f"{', '.join(ADMIN_LEVELS)}")
+        raise InvalidInput(
+            f"unknown admin level {admin.level!r}; expected one of "
+            f"{', '.join(ADMIN_LEVELS)}"
+        )
     rows, geoms = read_geometries(admin.path)
     columns = list(rows[0]) if rows else []
     code_f = _pick(columns, admin.code_field, _CODE_NAMES, "code", admin.path)
     name_f = _pick(columns, admin.name_field, _NAME_NAMES, "name", admin.path)
     codes = [str(r[code_f]) if r[code_f] is not None else None for r in rows]
     names = [r[name_f] for r in rows]
-    units = {"code": [commune_code], "name": [commune_name], "level": ["commune"],
-             "parent_code": [None], "geometry": [boundary_wkt and shapely.to_wkb(
-                 shapely.from_wkt(boundary_wkt))]}
+    units: dict[str, list] = {
+        "code": [commune_code],
+        "name": [commune_name],
+        "level": ["commune"],
+        "parent_code": [None],
+        "geometry": [boundary_wkt and shapely.to_wkb(shapely.from_wkt(boundary_wkt))],
+    }
     for code, nm, geom in zip(codes, names, geoms, strict=True):
         units["code"].append(code)
         units["name"].append(nm)
@@ -109,15 +128,33 @@ def _import_admin(store: SqlStore, admin: AdminLayer, commune_code: str,
         units["geometry"].append(None if geom is None else shapely.to_wkb(geom))
     batch = pa.RecordBatch.from_pydict(
         units,
-        schema=pa.schema([("code", pa.string()), ("name", pa.string()),
-                          ("level", pa.string()), ("parent_code", pa.string()),
-                          ("geometry", pa.binary())]),
+        schema=pa.schema(
+            [
+                ("code", pa.string()),
+                ("name", pa.string()),
+                ("level", pa.string()),
+                ("parent_code", pa.string()),
+                ("geometry", pa.binary()),
+            ]
+        ),
     )
-    fields = [Field(n, FieldType.TEXT) for n in ("code", "name", "level",
-                                                  "parent_code")]
-    new = Dataset(slug=ADMIN_DATASET, title="Unités administratives",
-                  title_en="Administrative units", theme="limites",
-                  key_field="code", lineage=f"init from {admin.path.name}")
-    store.write_version(ADMIN_DATASET, [batch], fields=fields, new=new,
-                        message=f"admin units from {admin.path.name}",
-                        source=admin.path.name, geometry_type="GEOMETRY")
+    fields = [
+        Field(n, FieldType.TEXT) for n in ("code", "name", "level", "parent_code")
+    ]
+    new = Dataset(
+        slug=ADMIN_DATASET,
+        title="Unités administratives",
+        title_en="Administrative units",
+        theme="limites",
+        key_field="code",
+        lineage=f"init from {admin.path.name}",
+    )
+    store.write_version(
+        ADMIN_DATASET,
+        [batch],
+        fields=fields,
+        new=new,
+        message=f"admin units from {admin.path.name}",
+        source=admin.path.name,
+        geometry_type="GEOMETRY",
+    )

@@ -55,7 +55,10 @@ def now() -> str:
 
 def _fields_json(fs: Iterable[Field]) -> str:
     return json.dumps(
-        [[f.name, f.type.value] + ([f.source_name] if f.source_name else []) for f in fs]
+        [
+            [f.name, f.type.value] + ([f.source_name] if f.source_name else [])
+            for f in fs
+        ]
     )
 
 
@@ -77,7 +80,7 @@ def _union(boxes: list[BBox]) -> BBox | None:
     )
 
 
-class SqlStore(ABC):
+class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
     """The store protocol, implemented once over SQLAlchemy Core.
 
     Subclasses supply the feature-table operations of their format.
@@ -223,9 +226,14 @@ class SqlStore(ABC):
         if self._dataset_row(conn, ds.slug, missing_ok=True) is not None:
             raise Conflict(f"dataset {ds.slug!r} already exists")
         for org in (ds.producer, ds.steward):
-            if org and not conn.execute(
-                sa.select(s.organisations.c.slug).where(s.organisations.c.slug == org)
-            ).first():
+            if (
+                org
+                and not conn.execute(
+                    sa.select(s.organisations.c.slug).where(
+                        s.organisations.c.slug == org
+                    )
+                ).first()
+            ):
                 raise NotFound(f"no organisation {org!r}")
         stamp = ds.created or now()
         conn.execute(
@@ -340,7 +348,10 @@ class SqlStore(ABC):
         exist yet, so a failed first import leaves no trace.
         """
         with self._write() as conn:
-            if new is not None and self._dataset_row(conn, slug, missing_ok=True) is None:
+            if (
+                new is not None
+                and self._dataset_row(conn, slug, missing_ok=True) is None
+            ):
                 self._insert_dataset(conn, new)
             row = self._dataset_row(conn, slug, lock=True)
             ds = self._to_dataset(row)
@@ -380,7 +391,13 @@ class SqlStore(ABC):
                 # features were retired
                 bbox = _union(bounds) if n == 1 else self._extent(conn, table)
             stamp = created or now()
-            box_values = dict(zip(("min_x", "min_y", "max_x", "max_y"), bbox or (None,) * 4, strict=True))
+            box_values = dict(
+                zip(
+                    ("min_x", "min_y", "max_x", "max_y"),
+                    bbox or (None,) * 4,
+                    strict=True,
+                )
+            )
             conn.execute(
                 s.versions.insert().values(
                     dataset=slug,
@@ -516,7 +533,11 @@ class SqlStore(ABC):
         v = self.get_version(slug, version or ds.current_version)
         at = None if v.version == ds.current_version else v.version
         yield from self._select(
-            ds.table_name or slug, list(v.fields), ds.kind == "features", at, bbox,
+            ds.table_name or slug,
+            list(v.fields),
+            ds.kind == "features",
+            at,
+            bbox,
             batch_size,
         )
 
@@ -527,7 +548,9 @@ class SqlStore(ABC):
         return self.get_version(slug, version).feature_count
 
     # ----------------------------------------------------------------- audit
-    def audit(self, *, actor: str, action: str, target: str, detail: dict | None = None) -> None:
+    def audit(
+        self, *, actor: str, action: str, target: str, detail: dict | None = None
+    ) -> None:
         with self._write() as conn:
             conn.execute(
                 s.audit.insert().values(
@@ -571,8 +594,12 @@ class SqlStore(ABC):
 
     @abstractmethod
     def _states(
-        self, conn: sa.Connection, table: str, *, below: int | None = None,
-        at: int | None = None
+        self,
+        conn: sa.Connection,
+        table: str,
+        *,
+        below: int | None = None,
+        at: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
     @abstractmethod
@@ -594,8 +621,12 @@ class SqlStore(ABC):
     @abstractmethod
     def _extent(self, conn: sa.Connection, table: str) -> BBox | None: ...
 
-    def _after_version(
-        self, conn: sa.Connection, table: str, ds: Dataset, bbox: BBox | None,
+    def _after_version(  # noqa: B027 (an optional hook)
+        self,
+        conn: sa.Connection,
+        table: str,
+        ds: Dataset,
+        bbox: BBox | None,
         stamp: str,
     ) -> None:
         """Hook: the GeoPackage refreshes ``gpkg_contents``."""

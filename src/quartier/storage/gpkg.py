@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +47,9 @@ def history_table(table: str) -> str:
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=60,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        path, isolation_level=None, timeout=60, check_same_thread=False
+    )
     g.register_functions(conn)
     conn.execute("PRAGMA busy_timeout = 60000")
     return conn
@@ -103,8 +103,11 @@ class GeoPackageStore(SqlStore):
 
     def _engine(self, begin: str) -> sa.Engine:
         engine = sa.create_engine(
-            "sqlite://", creator=lambda: _connect(self.path), poolclass=QueuePool,
-            pool_size=4, max_overflow=8,
+            "sqlite://",
+            creator=lambda: _connect(self.path),
+            poolclass=QueuePool,
+            pool_size=4,
+            max_overflow=8,
         )
 
         @event.listens_for(engine, "begin")
@@ -128,9 +131,10 @@ class GeoPackageStore(SqlStore):
         spatial = ds.kind == "features"
         cols = [f"{q(f.name)} {_SQL_TYPES[f.type]}" for f in columns]
         geom = ["geom GEOMETRY"] if spatial else []
+        tail = [f"{VERSION_COL} INTEGER NOT NULL", f"{HASH_COL} INTEGER NOT NULL"]
         raw.execute(
             f"CREATE TABLE {q(table)} (fid INTEGER PRIMARY KEY AUTOINCREMENT "
-            f"NOT NULL, {', '.join(geom + cols + [f'{VERSION_COL} INTEGER NOT NULL', f'{HASH_COL} INTEGER NOT NULL'])})"
+            f"NOT NULL, {', '.join(geom + cols + tail)})"
         )
         raw.execute(f"CREATE INDEX {q(table + '_qv')} ON {q(table)} ({VERSION_COL})")
         raw.execute(
@@ -149,8 +153,13 @@ class GeoPackageStore(SqlStore):
         raw.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, "
             "description, srs_id) VALUES (?, ?, ?, ?, ?)",
-            (table, "features" if spatial else "attributes", ds.title or table,
-             ds.description, 4326 if spatial else None),
+            (
+                table,
+                "features" if spatial else "attributes",
+                ds.title or table,
+                ds.description,
+                4326 if spatial else None,
+            ),
         )
         if spatial:
             gtype, z = _gpkg_type(ds.geometry_type)
@@ -176,9 +185,8 @@ class GeoPackageStore(SqlStore):
         for f in new:
             if f.name not in known:
                 for t in (table, history_table(table)):
-                    raw.execute(
-                        f"ALTER TABLE {q(t)} ADD COLUMN {q(f.name)} {_SQL_TYPES[f.type]}"
-                    )
+                    sql_type = _SQL_TYPES[f.type]
+                    raw.execute(f"ALTER TABLE {q(t)} ADD COLUMN {q(f.name)} {sql_type}")
 
     def _drop_triggers(self, raw: sqlite3.Connection, table: str) -> None:
         for name in g.rtree_trigger_names(table):
@@ -211,8 +219,9 @@ class GeoPackageStore(SqlStore):
             columns.append(blobs)
             names.append("geom")
             ok = ~np.isnan(bounds[:, 0])
-            rt = np.column_stack([np.asarray(fids, dtype=np.float64)[ok],
-                                  bounds[ok][:, [0, 2, 1, 3]]])
+            rt = np.column_stack(
+                [np.asarray(fids, dtype=np.float64)[ok], bounds[ok][:, [0, 2, 1, 3]]]
+            )
             raw.executemany(
                 f"INSERT INTO {q(g.rtree_name(table))} VALUES (?, ?, ?, ?, ?)",
                 ((int(r[0]), r[1], r[2], r[3], r[4]) for r in rt.tolist()),
@@ -237,10 +246,14 @@ class GeoPackageStore(SqlStore):
 
     def _states(self, conn, table, *, below=None, at=None):  # type: ignore[no-untyped-def]
         op, v = ("<", below) if below is not None else ("=", at)
-        rows = _raw(conn).execute(
-            f"SELECT fid, {HASH_COL} FROM {q(table)} WHERE {VERSION_COL} {op} ?",
-            (v,),
-        ).fetchall()
+        rows = (
+            _raw(conn)
+            .execute(
+                f"SELECT fid, {HASH_COL} FROM {q(table)} WHERE {VERSION_COL} {op} ?",
+                (v,),
+            )
+            .fetchall()
+        )
         arr = np.array(rows, dtype=np.int64).reshape(-1, 2)
         return arr[:, 0], arr[:, 1]
 
@@ -253,8 +266,12 @@ class GeoPackageStore(SqlStore):
     def _values(self, conn, table, column, fids):  # type: ignore[no-untyped-def]
         raw = _raw(conn)
         sub = self._with_fids(raw, fids)
-        return [r[0] for r in raw.execute(
-            f"SELECT {q(column)} FROM {q(table)} WHERE fid IN ({sub})")]
+        return [
+            r[0]
+            for r in raw.execute(
+                f"SELECT {q(column)} FROM {q(table)} WHERE fid IN ({sub})"
+            )
+        ]
 
     def _retire(self, conn, table, fids, version):  # type: ignore[no-untyped-def]
         if len(fids) == 0:
@@ -285,10 +302,14 @@ class GeoPackageStore(SqlStore):
         return int(_raw(conn).execute(f"SELECT count(*) FROM {q(table)}").fetchone()[0])
 
     def _extent(self, conn, table):  # type: ignore[no-untyped-def]
-        row = _raw(conn).execute(
-            f"SELECT min(minx), min(miny), max(maxx), max(maxy) "
-            f"FROM {q(g.rtree_name(table))}"
-        ).fetchone()
+        row = (
+            _raw(conn)
+            .execute(
+                f"SELECT min(minx), min(miny), max(maxx), max(maxy) "
+                f"FROM {q(g.rtree_name(table))}"
+            )
+            .fetchone()
+        )
         return None if row[0] is None else tuple(row)
 
     def _after_version(self, conn, table, ds, bbox, stamp):  # type: ignore[no-untyped-def]
@@ -360,9 +381,12 @@ def _next_fid(raw: sqlite3.Connection, table: str) -> int:
 
 
 def _has_rtree(raw: sqlite3.Connection, table: str) -> bool:
-    return raw.execute(
-        "SELECT 1 FROM sqlite_master WHERE name = ?", (g.rtree_name(table),)
-    ).fetchone() is not None
+    return (
+        raw.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (g.rtree_name(table),)
+        ).fetchone()
+        is not None
+    )
 
 
 def _gpkg_type(geometry_type: str) -> tuple[str, int]:

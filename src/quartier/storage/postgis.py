@@ -11,7 +11,6 @@ import io
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -301,8 +300,11 @@ def _to_batch(rows: list[tuple], fields: list[Field], spatial: bool) -> pa.Recor
     names = ["fid"]
     offset = 1
     if spatial:
-        arrays.append(pa.array([None if b is None else bytes(b) for b in cols[1]],
-                               type=pa.binary()))
+        arrays.append(
+            pa.array(
+                [None if b is None else bytes(b) for b in cols[1]], type=pa.binary()
+            )
+        )
         names.append("geometry")
         offset = 2
     for i, f in enumerate(fields):

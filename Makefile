@@ -1,0 +1,43 @@
+# Quartier — two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test install lint typecheck prereqs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	@if [ -f package.json ]; then npm ci --no-audit --no-fund; fi
+	touch $@
+
+install: $(STAMP)
+
+## Build the demo city (Kisenso, Kinshasa) into ./demo.gpkg
+demo: $(STAMP)
+	$(BIN)/quartier demo --db demo.gpkg
+
+## The whole suite: lint, types, unit, contract (GeoPackage + PostGIS), corpus, CLI
+test: $(STAMP) prereqs lint typecheck
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+prereqs:
+	@command -v ogrinfo >/dev/null || { echo "missing GDAL command-line tools: sudo apt-get install gdal-bin"; exit 1; }
+	@command -v pg_dump >/dev/null || { echo "missing PostgreSQL client: sudo apt-get install postgresql-15-postgis-3"; exit 1; }
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/generate.py
+	$(BIN)/python benchmarks/bench_import.py
+
+clean:
+	rm -rf $(VENV) demo.gpkg demo.gpkg-wal demo.gpkg-shm

@@ -23,8 +23,15 @@ import pyarrow as pa
 import pytest
 import shapely
 
-from quartier.domain import AccessLevel, ActorKind, Dataset, Field, FieldType
-from quartier.domain import Organisation, Workspace
+from quartier.domain import (
+    AccessLevel,
+    ActorKind,
+    Dataset,
+    Field,
+    FieldType,
+    Organisation,
+    Workspace,
+)
 from quartier.domain.fieldtypes import ARROW_TYPES
 from quartier.errors import Conflict, InvalidInput, NotFound
 from quartier.storage import open_store
@@ -32,7 +39,7 @@ from quartier.storage.base import SqlStore
 from quartier.storage.gpkg import GeoPackageStore
 from quartier.storage.postgis import PostGISStore
 
-T, I, R, B = FieldType.TEXT, FieldType.INTEGER, FieldType.REAL, FieldType.BOOLEAN
+TEXT, INT, REAL = FieldType.TEXT, FieldType.INTEGER, FieldType.REAL
 UTC = dt.UTC
 STAMP = "2024-05-01T10:00:00.000000Z"
 
@@ -87,7 +94,7 @@ def dataset(store: SqlStore, slug: str = "routes", **kw) -> Dataset:
 def roads(names: list[str], xs: list[float] | None = None) -> dict:
     """Point features keyed by ``name`` (the key field of most tests)."""
     xs = xs if xs is not None else list(range(len(names)))
-    return {"wkt": [pt(x, x / 2) for x in xs], "name": (T, names)}
+    return {"wkt": [pt(x, x / 2) for x in xs], "name": (TEXT, names)}
 
 
 def gdal_tool(name: str) -> str:
@@ -108,8 +115,15 @@ def test_workspace_get_set_update(store):
     moved = dataclasses.replace(ws, name="Kinshasa-Est", admin_dataset="quartiers")
     store.set_workspace(moved)
     assert store.get_workspace() == moved
+
+
+def test_workspace_update_keeps_its_creation_stamp(store):
     store.set_workspace(Workspace(name="Sans date", working_crs=32628))
-    assert store.get_workspace().created.endswith("Z")
+    created = store.get_workspace().created
+    assert created.endswith("Z")
+    store.set_workspace(Workspace(name="Saint-Louis", working_crs=32628))
+    assert store.get_workspace() == Workspace(name="Saint-Louis", working_crs=32628,
+                                              created=created)
 
 
 def test_organisations_add_list_get(store):
@@ -121,24 +135,19 @@ def test_organisations_add_list_get(store):
     assert [o.slug for o in store.list_organisations()] == ["asso", "ville"]
     assert store.get_organisation("ville") == ville
     assert store.get_organisation("asso").kind is ActorKind.NGO
-
-
-def test_organisation_errors(store):
-    org = Organisation(slug="ville", name="Ville", kind=ActorKind.LOCAL_AUTHORITY)
-    store.add_organisation(org)
     with pytest.raises(Conflict):
-        store.add_organisation(dataclasses.replace(org, name="Autre"))
+        store.add_organisation(dataclasses.replace(ville, name="Autre"))
     with pytest.raises(NotFound):
         store.get_organisation("personne")
     with pytest.raises(InvalidInput):
-        store.add_organisation(dataclasses.replace(org, slug="Ville Centre"))
-    assert store.list_organisations() == [org]
+        store.add_organisation(dataclasses.replace(ville, slug="Ville Centre"))
+    assert [o.name for o in store.list_organisations()] == ["Asso", ville.name]
 
 
 # ------------------------------------------------------------------ datasets
 def test_dataset_metadata_round_trip(store):
-    store.add_organisation(Organisation(slug="ville", name="V", kind=ActorKind.LOCAL_AUTHORITY))
-    store.add_organisation(Organisation(slug="unikin", name="U", kind=ActorKind.UNIVERSITY))
+    for slug, kind in (("ville", "local_authority"), ("unikin", "university")):
+        store.add_organisation(Organisation(slug, slug.title(), ActorKind(kind)))
     ds = Dataset(
         slug="ecoles", title="Écoles « primaires »", title_en="Primary schools",
         description="Établissements, 2024", description_en="Schools, 2024",
@@ -192,8 +201,9 @@ def test_update_dataset(store):
 
 def test_update_dataset_errors(store):
     before = dataset(store, "routes")
-    for change in ({"kind": "attributes"}, {"geometry_type": "POINT"}, {"current_version": 3},
-                   {"feature_count": 9}, {"table_name": "x"}, {"colour": "red"}):
+    for change in ({"kind": "attributes"}, {"geometry_type": "POINT"},
+                   {"current_version": 3}, {"feature_count": 9}, {"table_name": "x"},
+                   {"colour": "red"}):
         with pytest.raises(InvalidInput):
             store.update_dataset("routes", **change)
     with pytest.raises(NotFound):
@@ -223,10 +233,10 @@ def test_update_dataset_checks_organisations(store):
 # ------------------------------------------------------------------ versions
 def test_first_version_counts(store):
     dataset(store, "routes", key_field="name")
-    v = put(store, "routes", wkt=[pt(0, 0), pt(2, 1), None], name=(T, ["a", "b", "c"]))
+    v = put(store, "routes", wkt=[pt(0, 0), pt(2, 1), None], name=(TEXT, list("abc")))
     assert (v.dataset, v.version, v.feature_count) == ("routes", 1, 3)
     assert (v.added, v.removed, v.changed) == (3, 0, 0)
-    assert v.fields == (Field("name", T),) and v.bbox == (0, 0, 2, 1)
+    assert v.fields == (Field("name", TEXT),) and v.bbox == (0, 0, 2, 1)
     ds = store.get_dataset("routes")
     assert (ds.current_version, ds.feature_count, ds.bbox) == (1, 3, (0, 0, 2, 1))
     assert store.count_features("routes") == 3
@@ -243,29 +253,22 @@ def test_same_import_twice_is_an_empty_version(store):
     assert content(store, "routes") == expected(**data)
 
 
-def test_key_field_change_summary(store):
-    dataset(store, "routes", key_field="name")
-    put(store, "routes", wkt=[pt(0, 0), pt(1, 1), pt(2, 2)], name=(T, ["a", "b", "c"]),
-        lanes=(I, [1, 2, 3]))
-    v = put(store, "routes", wkt=[pt(1, 1), pt(2, 2), pt(3, 3)], name=(T, ["b", "c", "d"]),
-            lanes=(I, [4, 3, 1]))  # a removed, b changed, c same, d added
-    assert (v.added, v.removed, v.changed, v.feature_count) == (1, 1, 1, 3)
-
-
-def test_without_key_field_changes_are_removals_and_additions(store):
-    dataset(store, "routes")
-    put(store, "routes", **roads(["a", "b", "c"]))
-    v = put(store, "routes", **roads(["a", "B", "c", "d"]))
-    assert (v.added, v.removed, v.changed, v.feature_count) == (2, 1, 0, 4)
+@pytest.mark.parametrize("key, summary", [("name", (1, 1, 1)), (None, (2, 2, 0))])
+def test_change_summary_with_and_without_key_field(store, key, summary):
+    dataset(store, "routes", key_field=key)
+    put(store, "routes", **roads(["a", "b", "c"]), lanes=(INT, [1, 2, 3]))
+    v = put(store, "routes", **roads(["b", "c", "d"], [1, 2, 3]),
+            lanes=(INT, [4, 3, 1]))  # a removed, b changed, c same, d added
+    assert (v.added, v.removed, v.changed, v.feature_count) == (*summary, 3)
 
 
 def test_identical_rows_are_matched_as_a_multiset(store):
     dataset(store, "arbres")
-    same = {"wkt": [pt(1, 1)] * 2, "kind": (T, ["baobab"] * 2)}
+    same = {"wkt": [pt(1, 1)] * 2, "kind": (TEXT, ["baobab"] * 2)}
     put(store, "arbres", **same)
-    v2 = put(store, "arbres", wkt=[pt(1, 1)] * 3, kind=(T, ["baobab"] * 3))
+    v2 = put(store, "arbres", wkt=[pt(1, 1)] * 3, kind=(TEXT, ["baobab"] * 3))
     assert (v2.added, v2.removed, v2.changed, v2.feature_count) == (1, 0, 0, 3)
-    v3 = put(store, "arbres", wkt=[pt(1, 1)], kind=(T, ["baobab"]))
+    v3 = put(store, "arbres", wkt=[pt(1, 1)], kind=(TEXT, ["baobab"]))
     assert (v3.added, v3.removed, v3.feature_count) == (0, 2, 1)
     assert [store.count_features("arbres", version=n) for n in (1, 2, 3)] == [2, 3, 1]
     assert content(store, "arbres", version=1) == expected(**same)
@@ -273,7 +276,7 @@ def test_identical_rows_are_matched_as_a_multiset(store):
 
 def test_null_geometries_are_kept(store):
     dataset(store, "routes")
-    data = {"wkt": [None, pt(1, 1), None], "name": (T, ["x", "y", "z"])}
+    data = {"wkt": [None, pt(1, 1), None], "name": (TEXT, ["x", "y", "z"])}
     v = put(store, "routes", **data)
     assert v.feature_count == 3 and v.bbox == (1, 1, 1, 1)
     assert content(store, "routes") == expected(**data)
@@ -283,11 +286,11 @@ def test_null_geometries_are_kept(store):
 
 def test_empty_versions(store):
     dataset(store, "routes")
-    v1 = store.write_version("routes", [], fields=[Field("name", T)])
+    v1 = store.write_version("routes", [], fields=[Field("name", TEXT)])
     assert (v1.version, v1.feature_count, v1.added, v1.bbox) == (1, 0, 0, None)
     assert rows(store, "routes") == [] and store.count_features("routes") == 0
     put(store, "routes", **roads(["a", "b"]))
-    empty, fields = make(wkt=[], name=(T, []))
+    empty, fields = make(wkt=[], name=(TEXT, []))
     v3 = store.write_version("routes", [empty], fields=fields)
     assert (v3.feature_count, v3.removed, v3.bbox) == (0, 2, None)
     ds = store.get_dataset("routes")
@@ -298,29 +301,29 @@ def test_empty_versions(store):
 def test_schema_evolution(store):
     dataset(store, "routes", key_field="name")
     put(store, "routes", **roads(["a", "b"]))
-    v2 = put(store, "routes", **roads(["a", "b"]), lanes=(I, [2, None]))
-    assert v2.fields == (Field("name", T), Field("lanes", I)) and v2.changed == 2
-    v3 = put(store, "routes", wkt=[pt(0, 0)], lanes=(I, [4]))  # name dropped
-    assert v3.fields == (Field("lanes", I),)
+    v2 = put(store, "routes", **roads(["a", "b"]), lanes=(INT, [2, None]))
+    assert v2.fields == (Field("name", TEXT), Field("lanes", INT)) and v2.changed == 2
+    v3 = put(store, "routes", wkt=[pt(0, 0)], lanes=(INT, [4]))  # name dropped
+    assert v3.fields == (Field("lanes", INT),)
     assert content(store, "routes", version=1) == expected(**roads(["a", "b"]))
     assert content(store, "routes", version=2) == expected(**roads(["a", "b"]),
-                                                           lanes=(I, [2, None]))
-    assert content(store, "routes") == expected(wkt=[pt(0, 0)], lanes=(I, [4]))
+                                                           lanes=(INT, [2, None]))
+    assert content(store, "routes") == expected(wkt=[pt(0, 0)], lanes=(INT, [4]))
 
 
 def test_field_type_change_is_rejected_atomically(store):
     dataset(store, "routes", key_field="name")
-    data = {**roads(["a", "b"]), "lanes": (I, [1, 2])}
+    data = {**roads(["a", "b"]), "lanes": (INT, [1, 2])}
     put(store, "routes", **data)
     with pytest.raises(InvalidInput):
-        put(store, "routes", **roads(["a", "b", "c"]), lanes=(T, ["1", "2", "3"]))
+        put(store, "routes", **roads(["a", "b", "c"]), lanes=(TEXT, ["1", "2", "3"]))
     with pytest.raises(InvalidInput):  # a reserved column name
-        put(store, "routes", **roads(["a"]), quartier_version=(I, [1]))
+        put(store, "routes", **roads(["a"]), quartier_version=(INT, [1]))
     assert [v.version for v in store.list_versions("routes")] == [1]
     ds = store.get_dataset("routes")
     assert (ds.current_version, ds.feature_count, ds.bbox) == (1, 2, (0, 0, 1, 0.5))
     assert content(store, "routes") == expected(**data)
-    assert put(store, "routes", **roads(["a"]), lanes=(I, [1])).version == 2
+    assert put(store, "routes", **roads(["a"]), lanes=(INT, [1])).version == 2
 
 
 @pytest.mark.parametrize("first", [True, False], ids=["v1", "v2"])
@@ -346,33 +349,22 @@ def test_failed_import_leaves_store_unchanged(store, first):
 
 def test_attribute_only_dataset(store):
     dataset(store, "menages", kind="attributes", key_field="code")
-    data = {"code": (T, ["Q1", "Q2"]), "n": (I, [120, 80])}
+    data = {"code": (TEXT, ["Q1", "Q2"]), "n": (INT, [120, 80])}
     v = put(store, "menages", **data)
     assert (v.feature_count, v.bbox) == (2, None)
     got = rows(store, "menages")
     assert [sorted(r) for r in got] == [["code", "fid", "n"]] * 2
     assert content(store, "menages") == expected(**data)
-    v2 = put(store, "menages", code=(T, ["Q1", "Q2"]), n=(I, [120, 81]))
+    v2 = put(store, "menages", code=(TEXT, ["Q1", "Q2"]), n=(INT, [120, 81]))
     assert (v2.added, v2.removed, v2.changed) == (0, 0, 1)
     assert store.get_dataset("menages").bbox is None
-
-
-def test_unknown_dataset_is_not_found(store):
-    batch, fields = make(**roads(["a"]))
-    for call in (lambda: store.write_version("nope", [batch], fields=fields),
-                 lambda: store.get_dataset("nope"), lambda: store.list_versions("nope"),
-                 lambda: store.get_version("nope", 1),
-                 lambda: store.count_features("nope"),
-                 lambda: list(store.read_batches("nope"))):
-        with pytest.raises(NotFound):
-            call()
 
 
 def test_large_integer_change_is_detected(store):
     """Past 2**53 an int64 is not a float64: a change must still be seen."""
     dataset(store, "compteurs", key_field="name")
-    put(store, "compteurs", **roads(["a"]), total=(I, [2**53]))
-    v2 = put(store, "compteurs", **roads(["a"]), total=(I, [2**53 + 1]))
+    put(store, "compteurs", **roads(["a"]), total=(INT, [2**53]))
+    v2 = put(store, "compteurs", **roads(["a"]), total=(INT, [2**53 + 1]))
     assert (v2.added, v2.removed, v2.changed) == (0, 0, 1)
     assert [r["total"] for r in rows(store, "compteurs")] == [2**53 + 1]
 
@@ -380,10 +372,10 @@ def test_large_integer_change_is_detected(store):
 # ---------------------------------------------------------------- field types
 ALL_TYPES = {
     "wkt": [pt(0, 0), pt(1, 1), pt(2, 2), pt(3, 3), None],
-    "ok": (B, [True, False, None, True, False]),
-    "n": (I, [2**63 - 1, -(2**63), -1, None, 0]),
-    "x": (R, [1.5, -2.25, 1e308, 5e-324, None]),
-    "s": (T, ["Ngaliema, « Kin » ‘é’", 'a "quoted",\nline\r\nx\ty\\.', "😀🏙️",
+    "ok": (FieldType.BOOLEAN, [True, False, None, True, False]),
+    "n": (INT, [2**63 - 1, -(2**63), -1, None, 0]),
+    "x": (REAL, [1.5, -2.25, 1e308, 5e-324, None]),
+    "s": (TEXT, ["Ngaliema, « Kin » ‘é’", 'a "quoted",\nline\r\nx\ty\\.', "😀🏙️",
               "", None]),
     "d": (FieldType.DATE, [dt.date(2024, 2, 29), dt.date(1900, 1, 1),
                            dt.date(2099, 12, 31), None, dt.date(1970, 1, 1)]),
@@ -409,7 +401,8 @@ def test_every_field_type_round_trips_exactly(store):
 def test_read_back_content_reimports_as_no_change(store):
     """Stores give values back so that they hash as they did when written."""
     dataset(store, "types")
-    put(store, "types", **ALL_TYPES, f=(R, [math.nan, math.inf, -math.inf, -0.0, 0.0]))
+    floats = [math.nan, math.inf, -math.inf, -0.0, 0.0]
+    put(store, "types", **ALL_TYPES, f=(REAL, floats))
     back = pa.Table.from_batches(list(store.read_batches("types"))).drop(["fid"])
     fields = store.get_version("types", 1).fields
     v2 = store.write_version("types", back.to_batches(), fields=list(fields))
@@ -422,7 +415,7 @@ def test_special_floats(store):
     -0.0 as a zero (its sign is the reimport test's business)."""
     dataset(store, "mesures")
     put(store, "mesures", wkt=[pt(i, i) for i in range(4)],
-        v=(R, [math.nan, math.inf, -math.inf, -0.0]))
+        v=(REAL, [math.nan, math.inf, -math.inf, -0.0]))
     got = [r["v"] for r in rows(store, "mesures")]
     assert got[0] is None
     assert got[1:3] == [math.inf, -math.inf]
@@ -452,12 +445,10 @@ GEOMETRIES = {
 def test_geometry_wkb_round_trips_exactly(store, kind):
     dataset(store, "formes")
     wkt = [GEOMETRIES[kind], pt(9, 9)]
-    v = put(store, "formes", wkt=wkt, kind=(T, [kind, "ref"]))
+    v = put(store, "formes", wkt=wkt, kind=(TEXT, [kind, "ref"]))
     assert v.feature_count == 2
     got = {r["kind"]: r["geometry"] for r in rows(store, "formes")}
     assert got[kind] == wkb(GEOMETRIES[kind])
-    assert shapely.from_wkb(got[kind]).equals_exact(
-        shapely.from_wkt(GEOMETRIES[kind]), 0) or "EMPTY" in GEOMETRIES[kind]
     assert store.get_dataset("formes").bbox == pytest.approx(
         shapely.GeometryCollection([shapely.from_wkt(w) for w in wkt]).bounds)
 
@@ -465,8 +456,8 @@ def test_geometry_wkb_round_trips_exactly(store, kind):
 # --------------------------------------------------------------------- reads
 def test_read_current_and_historical_versions(store):
     dataset(store, "routes", key_field="name")
-    v1 = {**roads(["a", "b", "c"]), "lanes": (I, [1, 2, None])}
-    v2 = {**roads(["b", "c", "d"], [1, 2, 3]), "lanes": (I, [2, 3, 1])}
+    v1 = {**roads(["a", "b", "c"]), "lanes": (INT, [1, 2, None])}
+    v2 = {**roads(["b", "c", "d"], [1, 2, 3]), "lanes": (INT, [2, 3, 1])}
     put(store, "routes", **v1)
     put(store, "routes", **v2)
     assert content(store, "routes", version=1) == expected(**v1)
@@ -479,9 +470,9 @@ def test_read_current_and_historical_versions(store):
 
 def test_bbox_filter_on_current_and_historical_versions(store):
     dataset(store, "routes")
-    old = {"wkt": [pt(0, 0), pt(10, 10), None, "POINT EMPTY"], "name": (T, list("abcd"))}
-    put(store, "routes", **old)
-    put(store, "routes", wkt=[pt(10, 10), pt(20, 20)], name=(T, ["b", "e"]))
+    put(store, "routes", wkt=[pt(0, 0), pt(10, 10), None, "POINT EMPTY"],
+        name=(TEXT, list("abcd")))
+    put(store, "routes", wkt=[pt(10, 10), pt(20, 20)], name=(TEXT, ["b", "e"]))
     near = (9, 9, 21, 21)
     assert {r["name"] for r in rows(store, "routes", bbox=near)} == {"b", "e"}
     assert {r["name"] for r in rows(store, "routes", version=1, bbox=near)} == {"b"}
@@ -494,23 +485,24 @@ def test_bbox_filter_means_the_same_on_every_version(store):
     """A line whose envelope meets the box (but not the line itself) is
     selected, or not, the same way for current and historical reads."""
     dataset(store, "routes")
-    data = {"wkt": ["LINESTRING (0 0, 10 10)", pt(9, 1)], "name": (T, ["diag", "pt"])}
+    data = {"wkt": ["LINESTRING (0 0, 10 10)", pt(9, 1)], "name": (TEXT, ["diag", "p"])}
     put(store, "routes", **data)
     put(store, "routes", **data)
     box = (8, 0, 10, 2)
     current = sorted(r["name"] for r in rows(store, "routes", bbox=box))
     historical = sorted(r["name"] for r in rows(store, "routes", version=1, bbox=box))
-    assert current == historical == ["diag", "pt"]  # index (envelope) semantics
+    assert current == historical == ["diag", "p"]  # index (envelope) semantics
 
 
 def test_batch_size_is_respected(store):
     dataset(store, "arbres", key_field="n")
     n = list(range(2500))
-    put(store, "arbres", chunks=4, wkt=[pt(i / 100, i / 200) for i in n], n=(I, n))
+    put(store, "arbres", chunks=4, wkt=[pt(i / 100, i / 200) for i in n], n=(INT, n))
     sizes = [b.num_rows for b in store.read_batches("arbres", batch_size=1000)]
     assert sizes == [1000, 1000, 500]
     assert [b.num_rows for b in store.read_batches("arbres")] == [2500]
-    put(store, "arbres", wkt=[pt(i / 100, i / 200) for i in n[:2400]], n=(I, n[:2400]))
+    n = n[:2400]  # 100 removed
+    put(store, "arbres", wkt=[pt(i / 100, i / 200) for i in n], n=(INT, n))
     old = [b.num_rows for b in store.read_batches("arbres", version=1, batch_size=1000)]
     assert old == [1000, 1000, 500]
     assert store.count_features("arbres") == 2400
@@ -528,15 +520,24 @@ def test_fids_are_stable_for_unchanged_features(store):
 
 
 def test_read_errors_and_dataset_without_versions(store):
+    batch, fields = make(**roads(["a"]))
+    for call in (lambda: store.write_version("nope", [batch], fields=fields),
+                 lambda: store.get_dataset("nope"), lambda: store.list_versions("nope"),
+                 lambda: store.get_version("nope", 1),
+                 lambda: store.count_features("nope"),
+                 lambda: list(store.read_batches("nope"))):
+        with pytest.raises(NotFound):
+            call()
     dataset(store, "routes")
     assert rows(store, "routes") == [] and store.list_versions("routes") == []
     with pytest.raises(NotFound):
         store.get_version("routes", 1)
     put(store, "routes", **roads(["a"]))
     with pytest.raises(NotFound):
-        list(store.read_batches("routes", version=2))
-    with pytest.raises(NotFound):
         store.count_features("routes", version=7)
+    for version in (2, -1, 0):  # version 0 is not "current"
+        with pytest.raises(NotFound):
+            list(store.read_batches("routes", version=version))
 
 
 # --------------------------------------------------- version bookkeeping
@@ -562,7 +563,7 @@ def test_count_bbox_and_feature_count_after_each_version(store):
         ([pt(15.3, -4.4)], (15.3, -4.4, 15.3, -4.4)),
     ]
     for n, (wkt, bbox) in enumerate(steps, start=1):
-        v = put(store, "routes", wkt=wkt, name=(T, [str(i) for i in range(len(wkt))]))
+        v = put(store, "routes", wkt=wkt, name=(TEXT, list("abcde")[: len(wkt)]))
         ds = store.get_dataset("routes")
         assert (ds.current_version, ds.feature_count, v.feature_count) == (
             n, len(wkt), len(wkt))
@@ -593,6 +594,44 @@ def test_write_version_passthrough(store):
     assert store.get_dataset("routes").updated == STAMP
 
 
+def test_field_names_are_kept_as_given(store):
+    dataset(store, "noms")
+    names = ["Nom complet", "NOM", "école", 'a"b', "@timestamp", "x;y", "é" * 31]
+    data = {n: (TEXT, [f"v{i}"]) for i, n in enumerate(names)}
+    put(store, "noms", wkt=[pt(1, 1)], **data)
+    assert content(store, "noms") == expected(wkt=[pt(1, 1)], **data)
+
+
+def test_long_field_names_are_kept_or_refused(store):
+    """Two names alike in their first 63 bytes (PostgreSQL's identifier limit):
+    kept apart, or refused as InvalidInput — never a driver error."""
+    dataset(store, "noms")
+    data = {"é" * 40 + "_a": (TEXT, ["a"]), "é" * 40 + "_b": (TEXT, ["b"])}
+    try:
+        put(store, "noms", wkt=[pt(1, 1)], **data)
+    except InvalidInput:
+        assert store.get_dataset("noms").current_version == 0
+    else:
+        assert content(store, "noms") == expected(wkt=[pt(1, 1)], **data)
+
+
+def test_table_name_of_another_dataset_is_a_conflict(store):
+    dataset(store, "routes", table_name="voirie")
+    assert put(store, "routes", **roads(["a"])).feature_count == 1
+    assert store.get_dataset("routes").table_name == "voirie"
+    for slug, table in (("voirie", ""), ("ecoles", "voirie")):
+        with pytest.raises(Conflict):
+            dataset(store, slug, table_name=table)
+    assert [d.slug for d in store.list_datasets()] == ["routes"]
+
+
+def test_table_names_are_checked_like_slugs(store):
+    for table in ("gpkg_contents", "quartier_datasets", "rtree_x_geom", "Voirie Sud"):
+        with pytest.raises(InvalidInput):
+            dataset(store, "ecoles", table_name=table)
+    assert store.list_datasets() == []
+
+
 def test_datasets_may_share_a_title(store):
     for slug in ("routes_2023", "routes_2024"):
         dataset(store, slug, title="Routes")
@@ -617,6 +656,12 @@ def test_backup(store, tmp_path):
     dataset(store, "routes", title="Routes")
     put(store, "routes", **roads(["a", "b"]))
     put(store, "routes", **roads(["b", "c"]))
+    taken = tmp_path / "existant.gpkg"
+    taken.write_bytes(b"keep me")
+    for path in (taken, tmp_path):
+        with pytest.raises(InvalidInput):
+            store.backup(str(path))
+    assert taken.read_bytes() == b"keep me"
     target = tmp_path / ("copie.gpkg" if store.kind == "gpkg" else "copie.dump")
     store.backup(str(target))
     assert target.stat().st_size > 0
@@ -633,21 +678,11 @@ def test_backup(store, tmp_path):
         assert "TABLE quartier_history routes" in listing
 
 
-def test_backup_refuses_an_existing_path(store, tmp_path):
-    target = tmp_path / "existant.gpkg"
-    target.write_bytes(b"keep me")
-    with pytest.raises(InvalidInput):
-        store.backup(str(target))
-    assert target.read_bytes() == b"keep me"
-    with pytest.raises(InvalidInput):
-        store.backup(str(tmp_path))
-
-
 def test_reopen_keeps_everything(store, store_url):
     dataset(store, "routes")
     put(store, "routes", **roads(["a", "b"]))
     store.ensure_schema()  # idempotent
-    before = (store.list_datasets(), store.list_versions("routes"), rows(store, "routes"))
+    before = store.list_datasets(), store.list_versions("routes"), rows(store, "routes")
     store.close()
     with open_store(store_url) as again:
         again.ensure_schema()
@@ -680,9 +715,9 @@ def _written_gpkg(path: str) -> None:
     with open_store(path) as st:
         dataset(st, "routes")
         put(st, "routes", wkt=[pt(0, 0), pt(1, 1), None, "POINT EMPTY"],
-            name=(T, list("abcd")))
+            name=(TEXT, list("abcd")))
         put(st, "routes", wkt=[pt(0, 0), pt(2, 2), None, "POINT EMPTY",
-                               "LINESTRING (0 0, 3 3)"], name=(T, list("abcde")))
+                               "LINESTRING (0 0, 3 3)"], name=(TEXT, list("abcde")))
 
 
 def _rtree_and_geoms(path: str) -> tuple[int, int]:

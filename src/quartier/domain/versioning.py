@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import xxhash
 
-HASH_SEED = b"quartier-v1"
+HASH_SEED = b"quartier-v2"
 _NULL = np.uint64(0x5BD1E9955BD1E995)
 
 
@@ -55,8 +55,14 @@ def _column_hash(col: pa.Array | pa.ChunkedArray, seed: int) -> np.ndarray:
                 else col.cast(pa.int32())
             )
         nulls = np.asarray(col.is_null())
-        values = np.asarray(col.fill_null(0)).astype(np.float64)
-        h = pd.util.hash_array(values, hash_key=_key(seed))
+        values = np.asarray(col.fill_null(0))
+        if values.dtype.kind == "f":
+            # -0.0 == 0.0; hash the bit pattern so no precision is lost
+            values = np.where(values == 0, 0.0, values).astype(np.float64)
+            bits = values.view(np.uint64)
+        else:
+            bits = values.astype(np.int64).view(np.uint64)
+        h = pd.util.hash_array(bits, hash_key=_key(seed))
         h[nulls] = _NULL
         return h
     items: list[bytes | None]

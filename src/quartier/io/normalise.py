@@ -29,8 +29,8 @@ RESERVED = {"fid", "geom", "geometry", "quartier_version", "quartier_version_to"
             "quartier_hash"}
 MAX_NAME = 63
 _CURVES = {"CircularString", "CompoundCurve", "CurvePolygon", "MultiCurve",
-           "MultiSurface", "Curve", "Surface", "PolyhedralSurface", "TIN",
-           "Triangle"}
+           "MultiSurface", "Curve", "Surface"}
+_SURFACES = {"PolyhedralSurface", "TIN", "Triangle"}
 
 
 @dataclass
@@ -79,22 +79,42 @@ def safe_names(names: list[str]) -> dict[str, str]:
     seen: set[str] = set()
     for i, name in enumerate(names, start=1):
         new = unicodedata.normalize("NFC", name).strip().replace("\x00", "")
-        new = re.sub(r"\s+", " ", new)[:MAX_NAME]
+        new = _truncate(re.sub(r"\s+", " ", new), MAX_NAME)
         if not new:
             new = f"field_{i}"
         if new.lower() in RESERVED:
             new = f"{new}_src"
         candidate, k = new, 2
         while candidate.lower() in seen:
-            candidate = f"{new[: MAX_NAME - 4]}_{k}"
+            candidate = f"{_truncate(new, MAX_NAME - 4)}_{k}"
             k += 1
         seen.add(candidate.lower())
         out[name] = candidate
     return out
 
 
+def _json_text(value: str) -> str:
+    """GDAL's JSON-subtype text as canonical JSON (plain strings become JSON strings)."""
+    try:
+        return json.dumps(json.loads(value), ensure_ascii=False)
+    except ValueError:
+        return json.dumps(value, ensure_ascii=False)
+
+
+def _truncate(name: str, max_bytes: int) -> str:
+    """Cut a name to ``max_bytes`` of UTF-8 (PostgreSQL's identifier limit)."""
+    return name.encode()[:max_bytes].decode("utf-8", "ignore")
+
+
 def _canonical(col: pa.Array) -> tuple[pa.Array, FieldType]:
     t = col.type
+    if isinstance(t, pa.BaseExtensionType):
+        # e.g. GDAL's ``arrow.json`` columns: already JSON text, do not dump again
+        storage = col.storage
+        if t.extension_name == "arrow.json" and pa.types.is_string(storage.type):
+            values = [None if v is None else _json_text(v) for v in storage.to_pylist()]
+            return pa.array(values, type=pa.string()), FieldType.JSON
+        col, t = storage, storage.type
     if pa.types.is_dictionary(t):
         col = col.cast(t.value_type)
         t = col.type
@@ -180,7 +200,8 @@ class Normaliser:
         values = wkb.to_numpy(zero_copy_only=False)
         try:
             geoms = shapely.from_wkb(values, on_invalid="raise")
-        except shapely.errors.GEOSException as e:
+        except (shapely.errors.GEOSException, NotImplementedError) as e:
+            # shapely raises NotImplementedError for curves GEOS can parse
             raise self._geometry_error(values, e) from None
         missing = shapely.is_missing(geoms)
         self.report.without_geometry += int(missing.sum())
@@ -202,7 +223,7 @@ class Normaliser:
         for t, c in zip(types, counts, strict=True):
             name = _TYPE_NAMES.get(int(t), "Geometry")
             self.report.geometry_types[name] = self.report.geometry_types.get(name, 0) + int(c)
-        return pa.array(shapely.to_wkb(geoms), type=pa.binary())
+        return pa.array(shapely.to_wkb(geoms, flavor="iso"), type=pa.binary())
 
     def _reproject(self, geoms: np.ndarray) -> np.ndarray:
         tr = self._transformer
@@ -225,8 +246,17 @@ class Normaliser:
                 continue
             try:
                 shapely.from_wkb(v)
-            except shapely.errors.GEOSException:
+            except (shapely.errors.GEOSException, NotImplementedError) as err:
                 kind = _wkb_type_name(v)
+                nested = re.search(r"WKB type (\d+)", str(err))
+                if kind not in _CURVES | _SURFACES and nested:  # inside a collection
+                    kind = _WKB_NAMES.get(int(nested.group(1)) % 1000, kind)
+                if kind in _SURFACES:
+                    return InvalidInput(
+                        f"layer {self.layer.name!r}, feature {self.report.read + i + 1}:"
+                        f" {kind} geometry (a surface of faces) is not supported; "
+                        "convert it first with `ogr2ogr -nlt MULTIPOLYGON`"
+                    )
                 if kind in _CURVES:
                     return InvalidInput(
                         f"layer {self.layer.name!r}, feature {self.report.read + i + 1}:"

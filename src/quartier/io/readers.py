@@ -35,8 +35,11 @@ _X_NAMES = "lon,lng,long,longitude,x,xcoord,easting"
 _Y_NAMES = "lat,latitude,y,ycoord,northing"
 _WKT_NAMES = "wkt,geometry,geom,the_geom,wkt_geom,shape"
 
-pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": "YES",
-                                 "OGR_GEOJSON_MAX_OBJ_SIZE": "0"})
+# No SHAPE_RESTORE_SHX: GDAL would then rewrite the .shx of every shapefile
+# it opens, next to the user's file (and refuse a readable one whose records
+# overrun their declared length). A missing .shx is rebuilt in a temporary
+# folder instead (see _gdal_path).
+pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": "0"})
 
 
 class Opened(contextlib.ExitStack):
@@ -137,22 +140,64 @@ def _open_zip(p: Path, stack: contextlib.ExitStack) -> list[SourceLayer]:
     return _open_folder(tmp, stack)
 
 
-def _gdal_path(p: Path, stack: contextlib.ExitStack) -> str:
-    """A path GDAL can open (GDAL misreads some characters such as ``!``)."""
-    if _SAFE_PATH.fullmatch(str(p)):
-        return str(p)
+def _gdal_path(p: Path, stack: contextlib.ExitStack) -> tuple[str, str | None]:
+    """A path GDAL can open, and the stem GDAL will see when it differs.
+
+    GDAL misreads some characters such as ``!``; those files are linked into a
+    temporary folder under a safe name. A shapefile without its ``.shx`` index
+    is linked there too, with an index rebuilt from the ``.shp``: the user's
+    folder is never written to.
+    """
+    missing_shx = p.suffix.lower() == ".shp" and not _sidecar(p, ".shx")
+    if _SAFE_PATH.fullmatch(str(p)) and not missing_shx:
+        return str(p), None
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qn_")))
-    safe = tmp / ("source" + "".join(p.suffixes[-2:]))
+    suffix = ".gdb.zip" if p.name.lower().endswith(".gdb.zip") else p.suffix
+    stem = p.name[: len(p.name) - len(suffix)]
+    stem = stem if _SAFE_PATH.fullmatch(stem) else "source"
+    safe = tmp / (stem + suffix)
     safe.symlink_to(p.resolve())
-    for side in p.parent.glob(p.stem + ".*"):
-        if side != p:
-            (tmp / ("source" + side.suffix)).symlink_to(side.resolve())
-    return str(safe)
+    for side in p.parent.iterdir():
+        if side != p and side.stem == p.stem and side.suffix:
+            (tmp / (stem + side.suffix)).symlink_to(side.resolve())
+    if missing_shx:
+        _write_shx(p, tmp / (stem + ".shx"))
+    return str(safe), stem
+
+
+def _sidecar(p: Path, suffix: str) -> Path | None:
+    for cand in (p.with_suffix(suffix.lower()), p.with_suffix(suffix.upper())):
+        if cand.exists():
+            return cand
+    return None
+
+
+def _write_shx(shp: Path, shx: Path) -> None:
+    """Rebuild a shapefile index from the records of the ``.shp``."""
+    size = shp.stat().st_size
+    entries: list[bytes] = []
+    with open(shp, "rb") as f:
+        header = f.read(100)
+        if len(header) < 100:
+            raise InvalidInput(f"{shp.name}: not a shapefile (header too short)")
+        offset = 100
+        while offset + 8 <= size:
+            f.seek(offset)
+            rec = f.read(8)
+            words = int.from_bytes(rec[4:8], "big")
+            if offset + 8 + 2 * words > size:
+                break  # a truncated last record: GDAL reports what it can
+            entries.append((offset // 2).to_bytes(4, "big") + rec[4:8])
+            offset += 8 + 2 * words
+    length = (100 + 8 * len(entries)) // 2
+    shx.write_bytes(header[:24] + length.to_bytes(4, "big") + header[28:]
+                    + b"".join(entries))
 
 
 def _open_gdal(p: Path, stack: contextlib.ExitStack, *, prefix: str = "",
                open_options: dict | None = None) -> list[SourceLayer]:
-    path = prefix + _gdal_path(p, stack)
+    gdal_path, renamed = _gdal_path(p, stack)
+    path = prefix + gdal_path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -161,7 +206,10 @@ def _open_gdal(p: Path, stack: contextlib.ExitStack, *, prefix: str = "",
         raise InvalidInput(f"{p.name}: cannot read this file ({_first_line(e)})") from None
     layers = []
     for name, _gtype in listed:
-        layers.append(_gdal_layer(p, path, str(name), open_options or {}))
+        layer = _gdal_layer(p, path, str(name), open_options or {})
+        if renamed is not None and layer.name == renamed:
+            layer.name = p.stem  # the user's name, not the temporary one
+        layers.append(layer)
     return layers
 
 

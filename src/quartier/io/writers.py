@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
@@ -29,6 +30,9 @@ FORMATS = {
 _SHP_FAMILY = {"Point": "Point", "MultiPoint": "MultiPoint", "LineString":
                "MultiLineString", "MultiLineString": "MultiLineString",
                "Polygon": "MultiPolygon", "MultiPolygon": "MultiPolygon"}
+_SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+_MIXED = ("a Shapefile holds one geometry type and this dataset mixes several; "
+          "export to gpkg or geojson instead")
 
 
 def format_from_path(path: str | Path) -> str:
@@ -64,17 +68,30 @@ def write_batches(
         _write_parquet(stream, out, fields, spatial)
         return out
     if fmt == "shp" and out.suffix.lower() == ".zip":
-        with tempfile.TemporaryDirectory() as tmp:
-            shp = Path(tmp) / f"{layer}.shp"
-            _write_gdal(stream, shp, "shp", layer, fields, spatial, geometry_type)
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-                for f in sorted(Path(tmp).iterdir()):
-                    zf.write(f, f.name)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                shp = Path(tmp) / f"{layer}.shp"
+                _write_gdal(stream, shp, "shp", layer, fields, spatial, geometry_type)
+                with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+                    for f in sorted(Path(tmp).iterdir()):
+                        zf.write(f, f.name)
+        except InvalidInput as e:
+            _remove(out)
+            raise InvalidInput(str(e).replace(f"{layer}.shp", out.name)) from None
+        except BaseException:
+            _remove(out)
+            raise
         return out
+    # a failed shapefile leaves no .shx/.dbf/.prj/.cpg behind either
+    created = [out] if fmt != "shp" else [
+        side for side in (out.with_suffix(ext) for ext in _SHP_SIDECARS)
+        if not side.exists()
+    ]
     try:
         _write_gdal(stream, out, fmt, layer, fields, spatial, geometry_type)
     except BaseException:
-        _remove(out)
+        for side in created:
+            _remove(side)
         raise
     return out
 
@@ -87,7 +104,11 @@ def _write_gdal(stream: Iterator[pa.RecordBatch], out: Path, fmt: str, layer: st
     if first is None:
         first = pa.RecordBatch.from_pylist([], schema=schema)
     gtype = _ogr_type(geometry_type, first, fmt) if spatial else None
-    reader = pa.RecordBatchReader.from_batches(schema, _chain(first, stream))
+    batches = _chain(first, stream)
+    mixed: list[InvalidInput] = []
+    if spatial and fmt == "shp":
+        batches = _one_family(batches, None if gtype == "Unknown" else gtype, mixed)
+    reader = pa.RecordBatchReader.from_batches(schema, batches)
     layer_options = {}
     if fmt == "csv":
         layer_options = {"GEOMETRY": "AS_WKT"} if spatial else {}
@@ -101,8 +122,25 @@ def _write_gdal(stream: Iterator[pa.RecordBatch], out: Path, fmt: str, layer: st
             warnings.simplefilter("ignore")
             pyogrio.write_arrow(reader, str(out), **kwargs)
     except Exception as e:
+        if mixed:
+            raise mixed[0] from None
         raise InvalidInput(f"cannot write {out.name} as {fmt}: "
                            f"{str(e).strip().splitlines()[0]}") from None
+
+
+def _one_family(batches: Iterator[pa.RecordBatch], family: str | None,
+                errors: list[InvalidInput]) -> Iterator[pa.RecordBatch]:
+    """Check every batch, not just the first, against the shapefile's type."""
+    for batch in batches:
+        geoms = shapely.from_wkb(batch.column("geometry").to_numpy(zero_copy_only=False))
+        type_ids = np.unique(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]))
+        kinds = {_SHP_FAMILY.get(_TYPE_NAMES.get(int(t), "")) for t in type_ids}
+        if family is None and len(kinds) == 1:
+            family = next(iter(kinds))
+        if kinds - {family} or None in kinds:
+            errors.append(InvalidInput(_MIXED))
+            raise errors[-1]
+        yield batch
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]
@@ -131,9 +169,10 @@ def _ogr_type(geometry_type: str, first: pa.RecordBatch, fmt: str) -> str:
     if pretty == "Unknown":
         geoms = shapely.from_wkb(first.column("geometry").to_numpy(zero_copy_only=False))
         kinds = {_SHP_FAMILY.get(g.geom_type) for g in geoms if g is not None}
+        if not kinds:
+            return "Unknown"  # no geometry yet: the first one found decides
         if len(kinds) != 1 or None in kinds:
-            raise InvalidInput("a Shapefile holds one geometry type and this dataset "
-                               "mixes several; export to gpkg or geojson instead")
+            raise InvalidInput(_MIXED)
         pretty = kinds.pop() or "Unknown"
     return _SHP_FAMILY.get(pretty, pretty)
 
@@ -163,3 +202,7 @@ def _remove(out: Path) -> None:
         shutil.rmtree(out, ignore_errors=True)
     elif out.exists():
         out.unlink()
+
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}

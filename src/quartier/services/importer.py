@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
-from quartier.domain import AccessLevel, Dataset, make_slug
+from quartier.domain import AccessLevel, Dataset, Field, make_slug
+from quartier.domain.catalogue import validate_slug
 from quartier.errors import InvalidInput, NotFound
 from quartier.io.normalise import ImportReport, Normaliser
 from quartier.io.readers import open_source
@@ -18,6 +20,8 @@ from quartier.io.source import SourceLayer
 from quartier.storage.base import SqlStore
 
 Progress = Callable[[int], None]
+#: Mirrors SqlStore._insert_dataset, checked before a multi-layer import writes.
+_RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "quartier_")
 
 
 @dataclass
@@ -58,26 +62,45 @@ def import_path(
 ) -> list[ImportReport]:
     """Import every layer of ``path`` (or ``options.layer``), one version each.
 
-    Each layer is atomic: it lands as a whole new version or not at all. A
-    file with several layers is checked layer by layer; the first failure
-    stops the import and names the layer.
+    All or nothing: a file with several layers is read and checked in full
+    (normalised into temporary Arrow files) before the first layer is
+    written, so a refused layer leaves the store unchanged. Errors are
+    :class:`InvalidInput` with a one-line message naming the file.
     """
     opts = options or ImportOptions()
     p = Path(path)
-    checksum = file_checksum(p) if p.exists() else ""
-    with open_source(p, layer=opts.layer) as opened:
-        layers = opened.layers
-        if opts.dataset and len(layers) > 1:
-            names = ", ".join(lyr.name for lyr in layers)
-            raise InvalidInput(
-                f"{p.name} has {len(layers)} layers ({names}); choose one with "
-                "--layer to import it into --dataset"
-            )
-        slugs = _slugs(p, layers, opts)
-        return [
-            _import_layer(store, p, lyr, slug, opts, checksum, progress)
-            for lyr, slug in zip(layers, slugs, strict=True)
-        ]
+    try:
+        checksum = file_checksum(p) if p.exists() else ""
+        with open_source(p, layer=opts.layer) as opened:
+            layers = opened.layers
+            if opts.dataset and len(layers) > 1:
+                names = ", ".join(lyr.name for lyr in layers)
+                raise InvalidInput(
+                    f"{p.name} has {len(layers)} layers ({names}); choose one with "
+                    "--layer to import it into --dataset"
+                )
+            slugs = _slugs(p, layers, opts)
+            prepared = [_prepare(p, lyr, slug) for lyr, slug in
+                        zip(layers, slugs, strict=True)]
+            if len(prepared) > 1:
+                folder = Path(opened.enter_context(
+                    tempfile.TemporaryDirectory(prefix="qi_")))
+                for i, prep in enumerate(prepared):
+                    _stage(prep, folder / f"layer{i}.arrow")
+                for prep in prepared:
+                    _check_target(store, p, prep)
+            return [_write(store, p, prep, opts, checksum, progress)
+                    for prep in prepared]
+    except InvalidInput as e:
+        raise _naming(p, e) from None
+
+
+def _naming(p: Path, e: InvalidInput) -> InvalidInput:
+    """The error on one line, naming the file."""
+    text = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
+    if p.name not in text:
+        text = f"{p.name}: {text}"
+    return InvalidInput(text)
 
 
 def _slugs(p: Path, layers: list[SourceLayer], opts: ImportOptions) -> list[str]:
@@ -89,15 +112,19 @@ def _slugs(p: Path, layers: list[SourceLayer], opts: ImportOptions) -> list[str]
     return [make_slug(f"{lyr.name}") for lyr in layers]
 
 
-def _import_layer(
-    store: SqlStore,
-    path: Path,
-    layer: SourceLayer,
-    slug: str,
-    opts: ImportOptions,
-    checksum: str,
-    progress: Progress | None,
-) -> ImportReport:
+@dataclass
+class _Prepared:
+    """One layer on its way to the store: normalised lazily, or staged."""
+
+    layer: SourceLayer
+    slug: str
+    report: ImportReport
+    norm: Normaliser
+    kind: str
+    batches: Iterator[pa.RecordBatch]
+
+
+def _prepare(path: Path, layer: SourceLayer, slug: str) -> _Prepared:
     report = ImportReport(source=str(path), layer=layer.name, dataset=slug)
     norm = Normaliser(layer, report)
     batches = norm.batches()
@@ -107,6 +134,72 @@ def _import_layer(
     )
     if first is None and layer.geometry_type is None:
         kind = "attributes"
+    chained: Iterator[pa.RecordBatch] = (
+        itertools.chain([first], batches) if first is not None else iter(())
+    )
+    return _Prepared(layer, slug, report, norm, kind, chained)
+
+
+def _stage(prep: _Prepared, target: Path) -> None:
+    """Read and normalise the whole layer now, into an Arrow file on disk."""
+    writer = None
+    try:
+        for batch in prep.batches:
+            if writer is None:
+                writer = pa.ipc.new_file(str(target), batch.schema)
+            elif batch.schema != writer.schema:
+                try:
+                    batch = batch.cast(writer.schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                    raise InvalidInput(
+                        f"layer {prep.layer.name!r}: field types change between rows"
+                    ) from None
+            writer.write_batch(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    prep.batches = _read_staged(target) if writer is not None else iter(())
+
+
+def _read_staged(target: Path) -> Iterator[pa.RecordBatch]:
+    with pa.memory_map(str(target)) as source:
+        reader = pa.ipc.open_file(source)
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
+
+
+def _check_target(store: SqlStore, path: Path, prep: _Prepared) -> None:
+    """Refuse now what ``write_version`` would refuse after earlier layers."""
+    slug = prep.slug
+    try:
+        ds = store.get_dataset(slug)
+    except NotFound:
+        validate_slug(slug)
+        if slug.startswith(_RESERVED_PREFIXES):
+            raise InvalidInput(f"layer {prep.layer.name!r}: dataset identifier "
+                               f"{slug!r} uses a reserved prefix") from None
+        SqlStore._merge_columns([], prep.norm.fields)
+        return
+    if ds.kind != prep.kind:
+        raise InvalidInput(
+            f"{path.name}: dataset {slug!r} holds {ds.kind}, the file gives {prep.kind}"
+        )
+    known: dict[str, Field] = {}
+    for v in store.list_versions(slug):
+        for f in v.fields:
+            known.setdefault(f.name, f)
+    SqlStore._merge_columns(list(known.values()), prep.norm.fields)
+
+
+def _write(
+    store: SqlStore,
+    path: Path,
+    prep: _Prepared,
+    opts: ImportOptions,
+    checksum: str,
+    progress: Progress | None,
+) -> ImportReport:
+    report, layer, slug, kind = prep.report, prep.layer, prep.slug, prep.kind
     new = None
     try:
         ds = store.get_dataset(slug)
@@ -116,13 +209,10 @@ def _import_layer(
             )
     except NotFound:
         new = _new_dataset(slug, layer, path, opts, kind)
-    chained: Iterator[pa.RecordBatch] = (
-        itertools.chain([first], batches) if first is not None else iter(())
-    )
     version = store.write_version(
         slug,
-        chained,
-        fields=norm.fields,
+        prep.batches,
+        fields=prep.norm.fields,
         message=opts.message or f"import {path.name}",
         source=f"{path.name}" + (f" ({layer.name})" if layer.name != path.stem else ""),
         checksum=checksum,

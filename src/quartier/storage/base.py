@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from quartier.domain import (
@@ -67,6 +68,20 @@ def _fields_from_json(text: str) -> tuple[Field, ...]:
         Field(item[0], FieldType(item[1]), item[2] if len(item) > 2 else None)
         for item in json.loads(text or "[]")
     )
+
+
+def _clean(batch: pa.RecordBatch, fields: list[Field]) -> pa.RecordBatch:
+    """NaN becomes null in real columns: SQLite cannot store NaN, and both
+    stores must give back what was hashed."""
+    for f in fields:
+        if f.type is FieldType.REAL:
+            i = batch.schema.get_field_index(f.name)
+            col = batch.column(i)
+            nan = pc.is_nan(col)
+            if pc.any(nan).as_py():
+                fixed = pc.if_else(nan, pa.scalar(None, col.type), col)
+                batch = batch.set_column(i, f.name, fixed)
+    return batch
 
 
 def _union(boxes: list[BBox]) -> BBox | None:
@@ -158,6 +173,8 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
             if conn.execute(sa.select(s.workspace.c.id)).first() is None:
                 conn.execute(s.workspace.insert().values(id=1, **values))
             else:
+                if not ws.created:
+                    del values["created"]  # keep the original creation stamp
                 conn.execute(s.workspace.update().values(**values))
 
     # --------------------------------------------------------- organisations
@@ -225,16 +242,15 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
             raise InvalidInput(f"dataset identifier {ds.slug!r} uses a reserved prefix")
         if self._dataset_row(conn, ds.slug, missing_ok=True) is not None:
             raise Conflict(f"dataset {ds.slug!r} already exists")
-        for org in (ds.producer, ds.steward):
-            if (
-                org
-                and not conn.execute(
-                    sa.select(s.organisations.c.slug).where(
-                        s.organisations.c.slug == org
-                    )
-                ).first()
-            ):
-                raise NotFound(f"no organisation {org!r}")
+        table = ds.table_name or ds.slug
+        validate_slug(table)
+        if table.startswith(("gpkg_", "rtree_", "sqlite_", "quartier_")):
+            raise InvalidInput(f"table name {table!r} uses a reserved prefix")
+        if conn.execute(
+            sa.select(s.datasets.c.slug).where(s.datasets.c.table_name == table)
+        ).first():
+            raise Conflict(f"table {table!r} already belongs to another dataset")
+        self._check_orgs(conn, ds)
         stamp = ds.created or now()
         conn.execute(
             s.datasets.insert().values(
@@ -248,6 +264,19 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
             )
         )
 
+    @staticmethod
+    def _check_orgs(conn: sa.Connection, ds: Dataset) -> None:
+        for org in (ds.producer, ds.steward):
+            if (
+                org
+                and not conn.execute(
+                    sa.select(s.organisations.c.slug).where(
+                        s.organisations.c.slug == org
+                    )
+                ).first()
+            ):
+                raise NotFound(f"no organisation {org!r}")
+
     _EDITABLE = (
         "title title_en description description_en theme producer steward licence "
         "attribution access sensitive_fields update_frequency lineage "
@@ -257,7 +286,7 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
     def _dataset_values(self, ds: Dataset) -> dict[str, Any]:
         values = {k: getattr(ds, k) for k in self._EDITABLE}
         values["slug"] = ds.slug
-        values["access"] = AccessLevel(ds.access).value
+        values["access"] = AccessLevel.parse(str(ds.access)).value
         values["sensitive_fields"] = json.dumps(list(ds.sensitive_fields))
         values["kind"] = ds.kind
         values["geometry_type"] = ds.geometry_type
@@ -273,6 +302,7 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
         values = self._dataset_values(merged)
         values = {k: values[k] for k in changes}
         with self._write() as conn:
+            self._check_orgs(conn, merged)
             conn.execute(
                 s.datasets.update()
                 .where(s.datasets.c.slug == slug)
@@ -366,6 +396,7 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
             hashed = [f.name for f in fields] + (["geometry"] if spatial else [])
             written, bounds = 0, []
             for batch in batches:
+                batch = _clean(batch, fields)
                 hashes = row_hashes(batch, hashed)
                 box = self._insert_batch(conn, table, fields, batch, hashes, n, spatial)
                 if box is not None:
@@ -437,6 +468,10 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
         for f in new:
             if f.name in RESERVED_COLUMNS:
                 raise InvalidInput(f"field name {f.name!r} is reserved")
+            if len(f.name.encode()) > 63 or not f.name:
+                raise InvalidInput(
+                    f"field name {f.name!r} must have 1 to 63 bytes of UTF-8"
+                )
             old = by_name.get(f.name)
             if old is None:
                 merged.append(f)
@@ -530,7 +565,9 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
         ds = self.get_dataset(slug)
         if ds.current_version == 0:
             return
-        v = self.get_version(slug, version or ds.current_version)
+        v = self.get_version(
+            slug, version if version is not None else ds.current_version
+        )
         at = None if v.version == ds.current_version else v.version
         yield from self._select(
             ds.table_name or slug,

@@ -95,10 +95,13 @@ class GeoPackageStore(SqlStore):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             _init_file(self.path)
         _check_file(self.path)
+        wal = _connect(self.path)
+        try:  # outside any transaction: SQLite cannot switch modes inside one
+            wal.execute("PRAGMA journal_mode = WAL")
+        finally:
+            wal.close()
         self.engine = self._engine("BEGIN IMMEDIATE")
         self.read_engine = self._engine("BEGIN")
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode = WAL")
         self.ensure_schema()
 
     def _engine(self, begin: str) -> sa.Engine:
@@ -156,8 +159,8 @@ class GeoPackageStore(SqlStore):
             (
                 table,
                 "features" if spatial else "attributes",
-                ds.title or table,
-                ds.description,
+                table,  # identifier must be unique; titles may repeat
+                ds.title,
                 4326 if spatial else None,
             ),
         )
@@ -437,5 +440,8 @@ def _filter_bbox(batch: pa.RecordBatch, bbox: BBox) -> pa.RecordBatch:
     import shapely
 
     geoms = shapely.from_wkb(batch.column("geometry").to_numpy(zero_copy_only=False))
-    mask = shapely.intersects(geoms, shapely.box(*bbox))
+    b = shapely.bounds(geoms)
+    # envelope overlap, as the R-tree (and PostGIS's &&) select current rows
+    mask = (b[:, 2] >= bbox[0]) & (b[:, 0] <= bbox[2]) & (b[:, 3] >= bbox[1])
+    mask &= b[:, 1] <= bbox[3]
     return batch.filter(pa.array(mask))

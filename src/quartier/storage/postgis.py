@@ -71,7 +71,12 @@ class PostGISStore(SqlStore):
         self, conn: sa.Connection, table: str, columns: list[Field], ds: Dataset
     ) -> None:
         cols = [f"{q(f.name)} {_SQL_TYPES[f.type]}" for f in columns]
-        geom = ["geom geometry(Geometry, 4326)"] if ds.kind == "features" else []
+        # plain geometry + SRID check: a typmod would refuse Z geometries
+        geom = (
+            ["geom geometry CHECK (ST_SRID(geom) = 4326)"]
+            if ds.kind == "features"
+            else []
+        )
         conn.exec_driver_sql(
             f"CREATE TABLE {q(table)} (fid bigserial PRIMARY KEY, "
             + ", ".join(

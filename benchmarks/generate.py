@@ -31,11 +31,22 @@ SEED = 42
 CENTRE = (15.3, -4.4)
 SPREAD = 0.3  # degrees, half-width of the scatter box
 BUILDING_KINDS = np.array(
-    ["house", "residential", "apartments", "commercial", "retail", "school",
-     "church", "industrial", "hospital", "yes"]
+    [
+        "house",
+        "residential",
+        "apartments",
+        "commercial",
+        "retail",
+        "school",
+        "church",
+        "industrial",
+        "hospital",
+        "yes",
+    ]
 )
-BUILDING_WEIGHTS = np.array([0.40, 0.20, 0.05, 0.08, 0.07, 0.04, 0.04, 0.03,
-                             0.01, 0.08])
+BUILDING_WEIGHTS = np.array(
+    [0.40, 0.20, 0.05, 0.08, 0.07, 0.04, 0.04, 0.03, 0.01, 0.08]
+)
 DATE_START = np.datetime64("2015-01-01")
 DATE_DAYS = int((np.datetime64("2024-12-31") - DATE_START).astype(np.int64)) + 1
 M_PER_DEG_LAT = 110_574.0
@@ -64,7 +75,9 @@ def make_table(n: int, seed: int = SEED) -> pa.Table:
     rx = lx * cos - ly * sin
     ry = lx * sin + ly * cos
     coords = np.empty((n, 5, 2), dtype=np.float64)
-    coords[:, :, 0] = cx[:, None] + rx / (M_PER_DEG_LON * np.cos(np.radians(cy)))[:, None]
+    coords[:, :, 0] = (
+        cx[:, None] + rx / (M_PER_DEG_LON * np.cos(np.radians(cy)))[:, None]
+    )
     coords[:, :, 1] = cy[:, None] + ry / M_PER_DEG_LAT
     geoms = shapely.polygons(coords)
     del coords, lx, ly, rx, ry
@@ -130,12 +143,17 @@ def write_geoparquet(table: pa.Table, path: Path) -> None:
         del geo["columns"]["geometry"]["crs"]
     meta = dict(table.schema.metadata or {})
     meta[b"geo"] = json.dumps(geo).encode()
-    pq.write_table(table.replace_schema_metadata(meta), path, compression="zstd",
-                   row_group_size=65536)
+    pq.write_table(
+        table.replace_schema_metadata(meta),
+        path,
+        compression="zstd",
+        row_group_size=65536,
+    )
 
 
-def generate(n: int, *, parquet: bool = False, force: bool = False,
-             quiet: bool = False) -> Path:
+def generate(
+    n: int, *, parquet: bool = False, force: bool = False, quiet: bool = False
+) -> Path:
     """Write the source file for ``n`` features (kept when it already exists)."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = source_path(n)
@@ -158,8 +176,10 @@ def generate(n: int, *, parquet: bool = False, force: bool = False,
     t2 = time.perf_counter()
     if not quiet:
         size = path.stat().st_size / 1e6
-        print(f"{n:,} features: built in {t1 - t0:.1f} s, written in {t2 - t1:.1f} s"
-              f" -> {path} ({size:.0f} MB)" + (f" and {pq_path}" if need_pq else ""))
+        print(
+            f"{n:,} features: built in {t1 - t0:.1f} s, written in {t2 - t1:.1f} s"
+            f" -> {path} ({size:.0f} MB)" + (f" and {pq_path}" if need_pq else "")
+        )
     return path
 
 

@@ -119,8 +119,22 @@ def main(argv: list[str] | None = None) -> None:
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
         if Path(spy).exists():
             raw = OUT / f"profile_{args.store}_{args.n}.txt"
-            subprocess.run([spy, "record", "--idle", "-r", "50", "-f", "raw", "-o",
-                            str(raw), "--", *me], check=True)
+            subprocess.run(
+                [
+                    spy,
+                    "record",
+                    "--idle",
+                    "-r",
+                    "50",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(raw),
+                    "--",
+                    *me,
+                ],
+                check=True,
+            )
             summarise(raw, args.top)
         else:
             print("py-spy not found: using cProfile", file=sys.stderr)

@@ -53,7 +53,7 @@ def _print_json(data: Any) -> None:
 def _progress(
     label: str, quiet: bool, total: int | None = None
 ) -> Iterator[Callable[[int], None]]:
-    if quiet or not err.is_terminal and not sys.stderr.isatty() and quiet:
+    if quiet or not err.is_terminal:
         yield lambda n: None
         return
     with Progress(
@@ -133,6 +133,13 @@ def import_(
     key_field: Annotated[
         str | None, typer.Option(help="Champ identifiant (pour les différences).")
     ] = None,
+    join_by: Annotated[
+        str | None,
+        typer.Option(help="Tableau statistique : jointure aux unités par code|name."),
+    ] = None,
+    join_column: Annotated[
+        str | None, typer.Option(help="Colonne portant le code ou le nom de l'unité.")
+    ] = None,
     message: Annotated[str, typer.Option()] = "",
     db: DbOpt = None,
     json_out: JsonOpt = False,
@@ -154,6 +161,8 @@ def import_(
         producer=producer,
         steward=steward,
         key_field=key_field,
+        join_by=join_by,
+        join_column=join_column,
         message=message,
     )
     with _store(db) as store, _progress(_("Import"), quiet or json_out) as tick:

@@ -78,8 +78,10 @@ def rows(store: SqlStore, slug: str, **kw) -> list[dict]:
 
 def content(store: SqlStore, slug: str, **kw) -> list[dict]:
     """The rows without fid, sorted: what a version *holds*."""
-    return sorted(({k: v for k, v in r.items() if k != "fid"} for r in rows(
-        store, slug, **kw)), key=repr)
+    return sorted(
+        ({k: v for k, v in r.items() if k != "fid"} for r in rows(store, slug, **kw)),
+        key=repr,
+    )
 
 
 def expected(*, wkt=None, **cols) -> list[dict]:
@@ -108,8 +110,12 @@ def gdal_tool(name: str) -> str:
 def test_workspace_get_set_update(store):
     with pytest.raises(NotFound):
         store.get_workspace()
-    ws = Workspace(name="Kinshasa", working_crs=32733, created=STAMP,
-                   boundary_wkt="POLYGON ((15 -5, 16 -5, 16 -4, 15 -4, 15 -5))")
+    ws = Workspace(
+        name="Kinshasa",
+        working_crs=32733,
+        created=STAMP,
+        boundary_wkt="POLYGON ((15 -5, 16 -5, 16 -4, 15 -4, 15 -5))",
+    )
     store.set_workspace(ws)
     assert store.get_workspace() == ws
     moved = dataclasses.replace(ws, name="Kinshasa-Est", admin_dataset="quartiers")
@@ -122,14 +128,19 @@ def test_workspace_update_keeps_its_creation_stamp(store):
     created = store.get_workspace().created
     assert created.endswith("Z")
     store.set_workspace(Workspace(name="Saint-Louis", working_crs=32628))
-    assert store.get_workspace() == Workspace(name="Saint-Louis", working_crs=32628,
-                                              created=created)
+    assert store.get_workspace() == Workspace(
+        name="Saint-Louis", working_crs=32628, created=created
+    )
 
 
 def test_organisations_add_list_get(store):
-    ville = Organisation(slug="ville", name="Ville de Kinshasa",
-                         kind=ActorKind.LOCAL_AUTHORITY, description="Hôtel de ville",
-                         website="https://kinshasa.cd")
+    ville = Organisation(
+        slug="ville",
+        name="Ville de Kinshasa",
+        kind=ActorKind.LOCAL_AUTHORITY,
+        description="Hôtel de ville",
+        website="https://kinshasa.cd",
+    )
     assert store.add_organisation(ville, created=STAMP) == ville
     store.add_organisation(Organisation(slug="asso", name="Asso", kind=ActorKind.NGO))
     assert [o.slug for o in store.list_organisations()] == ["asso", "ville"]
@@ -149,13 +160,26 @@ def test_dataset_metadata_round_trip(store):
     for slug, kind in (("ville", "local_authority"), ("unikin", "university")):
         store.add_organisation(Organisation(slug, slug.title(), ActorKind(kind)))
     ds = Dataset(
-        slug="ecoles", title="Écoles « primaires »", title_en="Primary schools",
-        description="Établissements, 2024", description_en="Schools, 2024",
-        theme="education", producer="ville", steward="unikin", licence="ODbL-1.0",
-        attribution="© Ville", access=AccessLevel.PARTNERS,
-        sensitive_fields=["phone", "director"], update_frequency="annual",
-        lineage="terrain", temporal_start="2024-01-01", temporal_end="2024-12-31",
-        key_field="code", illustrative=True, geometry_type="POINT", created=STAMP,
+        slug="ecoles",
+        title="Écoles « primaires »",
+        title_en="Primary schools",
+        description="Établissements, 2024",
+        description_en="Schools, 2024",
+        theme="education",
+        producer="ville",
+        steward="unikin",
+        licence="ODbL-1.0",
+        attribution="© Ville",
+        access=AccessLevel.PARTNERS,
+        sensitive_fields=["phone", "director"],
+        update_frequency="annual",
+        lineage="terrain",
+        temporal_start="2024-01-01",
+        temporal_end="2024-12-31",
+        key_field="code",
+        illustrative=True,
+        geometry_type="POINT",
+        created=STAMP,
     )
     got = store.create_dataset(ds)
     want = dataclasses.replace(ds, table_name="ecoles", updated=STAMP)
@@ -166,7 +190,10 @@ def test_dataset_metadata_round_trip(store):
     assert [d.slug for d in store.list_datasets()] == ["arbres", "ecoles"]
     plain = store.get_dataset("arbres")
     assert (plain.access, plain.sensitive_fields, plain.illustrative) == (
-        AccessLevel.PUBLIC, [], False)
+        AccessLevel.PUBLIC,
+        [],
+        False,
+    )
     assert (plain.current_version, plain.feature_count, plain.bbox) == (0, 0, None)
 
 
@@ -189,21 +216,36 @@ def test_create_dataset_errors(store):
 
 def test_update_dataset(store):
     dataset(store, "routes", created=STAMP)
-    got = store.update_dataset("routes", title="Voirie", title_en="Roads",
-                               access="restricted", sensitive_fields=["owner"],
-                               illustrative=True, key_field="name")
+    got = store.update_dataset(
+        "routes",
+        title="Voirie",
+        title_en="Roads",
+        access="restricted",
+        sensitive_fields=["owner"],
+        illustrative=True,
+        key_field="name",
+    )
     assert got == store.get_dataset("routes")
     assert (got.title, got.title_en, got.access, got.sensitive_fields) == (
-        "Voirie", "Roads", AccessLevel.RESTRICTED, ["owner"])
+        "Voirie",
+        "Roads",
+        AccessLevel.RESTRICTED,
+        ["owner"],
+    )
     assert got.illustrative is True and got.key_field == "name"
     assert got.created == STAMP and got.updated > STAMP and got.slug == "routes"
 
 
 def test_update_dataset_errors(store):
     before = dataset(store, "routes")
-    for change in ({"kind": "attributes"}, {"geometry_type": "POINT"},
-                   {"current_version": 3}, {"feature_count": 9}, {"table_name": "x"},
-                   {"colour": "red"}):
+    for change in (
+        {"kind": "attributes"},
+        {"geometry_type": "POINT"},
+        {"current_version": 3},
+        {"feature_count": 9},
+        {"table_name": "x"},
+        {"colour": "red"},
+    ):
         with pytest.raises(InvalidInput):
             store.update_dataset("routes", **change)
     with pytest.raises(NotFound):
@@ -248,7 +290,12 @@ def test_same_import_twice_is_an_empty_version(store):
     put(store, "routes", **data)
     v2 = put(store, "routes", chunks=3, **data)
     assert (v2.version, v2.feature_count, v2.added, v2.removed, v2.changed) == (
-        2, 3, 0, 0, 0)
+        2,
+        3,
+        0,
+        0,
+        0,
+    )
     assert content(store, "routes", version=1) == expected(**data)
     assert content(store, "routes") == expected(**data)
 
@@ -257,8 +304,9 @@ def test_same_import_twice_is_an_empty_version(store):
 def test_change_summary_with_and_without_key_field(store, key, summary):
     dataset(store, "routes", key_field=key)
     put(store, "routes", **roads(["a", "b", "c"]), lanes=(INT, [1, 2, 3]))
-    v = put(store, "routes", **roads(["b", "c", "d"], [1, 2, 3]),
-            lanes=(INT, [4, 3, 1]))  # a removed, b changed, c same, d added
+    v = put(
+        store, "routes", **roads(["b", "c", "d"], [1, 2, 3]), lanes=(INT, [4, 3, 1])
+    )  # a removed, b changed, c same, d added
     assert (v.added, v.removed, v.changed, v.feature_count) == (*summary, 3)
 
 
@@ -306,8 +354,9 @@ def test_schema_evolution(store):
     v3 = put(store, "routes", wkt=[pt(0, 0)], lanes=(INT, [4]))  # name dropped
     assert v3.fields == (Field("lanes", INT),)
     assert content(store, "routes", version=1) == expected(**roads(["a", "b"]))
-    assert content(store, "routes", version=2) == expected(**roads(["a", "b"]),
-                                                           lanes=(INT, [2, None]))
+    assert content(store, "routes", version=2) == expected(
+        **roads(["a", "b"]), lanes=(INT, [2, None])
+    )
     assert content(store, "routes") == expected(wkt=[pt(0, 0)], lanes=(INT, [4]))
 
 
@@ -331,8 +380,11 @@ def test_failed_import_leaves_store_unchanged(store, first):
     dataset(store, "routes")
     if not first:
         put(store, "routes", **roads(["a", "b"]))
-    before = (store.get_dataset("routes"), store.list_versions("routes"),
-              content(store, "routes"))
+    before = (
+        store.get_dataset("routes"),
+        store.list_versions("routes"),
+        content(store, "routes"),
+    )
     batch, fields = make(**roads(["x", "y", "z"]))
 
     def broken():
@@ -341,8 +393,11 @@ def test_failed_import_leaves_store_unchanged(store, first):
 
     with pytest.raises(OSError):
         store.write_version("routes", broken(), fields=fields)
-    assert (store.get_dataset("routes"), store.list_versions("routes"),
-            content(store, "routes")) == before
+    assert (
+        store.get_dataset("routes"),
+        store.list_versions("routes"),
+        content(store, "routes"),
+    ) == before
     v = store.write_version("routes", [batch], fields=fields)
     assert v.version == (1 if first else 2) and v.feature_count == 3
 
@@ -375,16 +430,32 @@ ALL_TYPES = {
     "ok": (FieldType.BOOLEAN, [True, False, None, True, False]),
     "n": (INT, [2**63 - 1, -(2**63), -1, None, 0]),
     "x": (REAL, [1.5, -2.25, 1e308, 5e-324, None]),
-    "s": (TEXT, ["Ngaliema, « Kin » ‘é’", 'a "quoted",\nline\r\nx\ty\\.', "😀🏙️",
-              "", None]),
-    "d": (FieldType.DATE, [dt.date(2024, 2, 29), dt.date(1900, 1, 1),
-                           dt.date(2099, 12, 31), None, dt.date(1970, 1, 1)]),
-    "t": (FieldType.DATETIME, [dt.datetime(2024, 2, 29, 23, 59, 59, 999000, UTC),
-                               dt.datetime(1969, 12, 31, 23, 59, 59, 1000, UTC),
-                               dt.datetime(2000, 1, 1, tzinfo=UTC), None,
-                               dt.datetime(2038, 1, 19, 3, 14, 8, 500000, UTC)]),
+    "s": (
+        TEXT,
+        ["Ngaliema, « Kin » ‘é’", 'a "quoted",\nline\r\nx\ty\\.', "😀🏙️", "", None],
+    ),
+    "d": (
+        FieldType.DATE,
+        [
+            dt.date(2024, 2, 29),
+            dt.date(1900, 1, 1),
+            dt.date(2099, 12, 31),
+            None,
+            dt.date(1970, 1, 1),
+        ],
+    ),
+    "t": (
+        FieldType.DATETIME,
+        [
+            dt.datetime(2024, 2, 29, 23, 59, 59, 999000, UTC),
+            dt.datetime(1969, 12, 31, 23, 59, 59, 1000, UTC),
+            dt.datetime(2000, 1, 1, tzinfo=UTC),
+            None,
+            dt.datetime(2038, 1, 19, 3, 14, 8, 500000, UTC),
+        ],
+    ),
     "j": (FieldType.JSON, ['{"a": [1, 2.5], "é": null}', "[]", "null", None, '"x"']),
-    "b": (FieldType.BLOB, [b"", bytes(range(256)), b"\x00", None, b"\\x00,\n\""]),
+    "b": (FieldType.BLOB, [b"", bytes(range(256)), b"\x00", None, b'\\x00,\n"']),
 }
 
 
@@ -414,8 +485,12 @@ def test_special_floats(store):
     NaN, GIS formats read it as missing); infinities come back as written and
     -0.0 as a zero (its sign is the reimport test's business)."""
     dataset(store, "mesures")
-    put(store, "mesures", wkt=[pt(i, i) for i in range(4)],
-        v=(REAL, [math.nan, math.inf, -math.inf, -0.0]))
+    put(
+        store,
+        "mesures",
+        wkt=[pt(i, i) for i in range(4)],
+        v=(REAL, [math.nan, math.inf, -math.inf, -0.0]),
+    )
     got = [r["v"] for r in rows(store, "mesures")]
     assert got[0] is None
     assert got[1:3] == [math.inf, -math.inf]
@@ -450,7 +525,8 @@ def test_geometry_wkb_round_trips_exactly(store, kind):
     got = {r["kind"]: r["geometry"] for r in rows(store, "formes")}
     assert got[kind] == wkb(GEOMETRIES[kind])
     assert store.get_dataset("formes").bbox == pytest.approx(
-        shapely.GeometryCollection([shapely.from_wkt(w) for w in wkt]).bounds)
+        shapely.GeometryCollection([shapely.from_wkt(w) for w in wkt]).bounds
+    )
 
 
 # --------------------------------------------------------------------- reads
@@ -470,14 +546,19 @@ def test_read_current_and_historical_versions(store):
 
 def test_bbox_filter_on_current_and_historical_versions(store):
     dataset(store, "routes")
-    put(store, "routes", wkt=[pt(0, 0), pt(10, 10), None, "POINT EMPTY"],
-        name=(TEXT, list("abcd")))
+    put(
+        store,
+        "routes",
+        wkt=[pt(0, 0), pt(10, 10), None, "POINT EMPTY"],
+        name=(TEXT, list("abcd")),
+    )
     put(store, "routes", wkt=[pt(10, 10), pt(20, 20)], name=(TEXT, ["b", "e"]))
     near = (9, 9, 21, 21)
     assert {r["name"] for r in rows(store, "routes", bbox=near)} == {"b", "e"}
     assert {r["name"] for r in rows(store, "routes", version=1, bbox=near)} == {"b"}
-    assert {r["name"] for r in rows(store, "routes", version=1,
-                                    bbox=(-1, -1, 1, 1))} == {"a"}
+    assert {
+        r["name"] for r in rows(store, "routes", version=1, bbox=(-1, -1, 1, 1))
+    } == {"a"}
     assert rows(store, "routes", bbox=(100, 100, 101, 101)) == []
 
 
@@ -521,11 +602,14 @@ def test_fids_are_stable_for_unchanged_features(store):
 
 def test_read_errors_and_dataset_without_versions(store):
     batch, fields = make(**roads(["a"]))
-    for call in (lambda: store.write_version("nope", [batch], fields=fields),
-                 lambda: store.get_dataset("nope"), lambda: store.list_versions("nope"),
-                 lambda: store.get_version("nope", 1),
-                 lambda: store.count_features("nope"),
-                 lambda: list(store.read_batches("nope"))):
+    for call in (
+        lambda: store.write_version("nope", [batch], fields=fields),
+        lambda: store.get_dataset("nope"),
+        lambda: store.list_versions("nope"),
+        lambda: store.get_version("nope", 1),
+        lambda: store.count_features("nope"),
+        lambda: list(store.read_batches("nope")),
+    ):
         with pytest.raises(NotFound):
             call()
     dataset(store, "routes")
@@ -543,8 +627,9 @@ def test_read_errors_and_dataset_without_versions(store):
 # --------------------------------------------------- version bookkeeping
 def test_list_and_get_versions(store):
     dataset(store, "routes", key_field="name")
-    written = [put(store, "routes", **roads(names))
-               for names in (["a"], ["a", "b"], ["b"])]
+    written = [
+        put(store, "routes", **roads(names)) for names in (["a"], ["a", "b"], ["b"])
+    ]
     assert store.list_versions("routes") == written
     assert [v.version for v in written] == [1, 2, 3]
     assert store.get_version("routes", 2) == written[1]
@@ -566,7 +651,10 @@ def test_count_bbox_and_feature_count_after_each_version(store):
         v = put(store, "routes", wkt=wkt, name=(TEXT, list("abcde")[: len(wkt)]))
         ds = store.get_dataset("routes")
         assert (ds.current_version, ds.feature_count, v.feature_count) == (
-            n, len(wkt), len(wkt))
+            n,
+            len(wkt),
+            len(wkt),
+        )
         for got in (ds.bbox, v.bbox):
             if bbox is None:
                 assert got is None
@@ -584,12 +672,26 @@ def test_write_version_passthrough(store):
     batch, fields = make(**roads(["a", "b", "c"]))
     seen: list[int] = []
     v = store.write_version(
-        "routes", [batch.slice(0, 2), batch.slice(2)], fields=fields,
-        message="restauration", source="routes.geojson", checksum="sha256:ab12",
-        author="ines", restored_from=1, created=STAMP, progress=seen.append)
+        "routes",
+        [batch.slice(0, 2), batch.slice(2)],
+        fields=fields,
+        message="restauration",
+        source="routes.geojson",
+        checksum="sha256:ab12",
+        author="ines",
+        restored_from=1,
+        created=STAMP,
+        progress=seen.append,
+    )
     assert seen == [2, 1]
     assert (v.message, v.source, v.checksum, v.author, v.restored_from, v.created) == (
-        "restauration", "routes.geojson", "sha256:ab12", "ines", 1, STAMP)
+        "restauration",
+        "routes.geojson",
+        "sha256:ab12",
+        "ines",
+        1,
+        STAMP,
+    )
     assert store.get_version("routes", 1).restored_from is None
     assert store.get_dataset("routes").updated == STAMP
 
@@ -641,12 +743,18 @@ def test_datasets_may_share_a_title(store):
 # ------------------------------------------------------- audit, backup, life
 def test_audit(store):
     assert store.list_audit() == []
-    store.audit(actor="ines", action="import", target="routes",
-                detail={"version": 1, "when": dt.date(2024, 5, 1)})
+    store.audit(
+        actor="ines",
+        action="import",
+        target="routes",
+        detail={"version": 1, "when": dt.date(2024, 5, 1)},
+    )
     store.audit(actor="joel", action="delete", target="ecoles")
     log = store.list_audit()
     assert [(e["actor"], e["action"], e["target"]) for e in log] == [
-        ("joel", "delete", "ecoles"), ("ines", "import", "routes")]
+        ("joel", "delete", "ecoles"),
+        ("ines", "import", "routes"),
+    ]
     assert log[1]["detail"] == {"version": 1, "when": "2024-05-01"}
     assert log[0]["detail"] == {} and log[0]["at"].endswith("Z")
     assert len(store.list_audit(limit=1)) == 1
@@ -669,11 +777,16 @@ def test_backup(store, tmp_path):
         with open_store(str(target), create=False) as copy:
             assert copy.list_datasets() == store.list_datasets()
             assert copy.list_versions("routes") == store.list_versions("routes")
-            assert content(copy, "routes", version=1) == content(store, "routes",
-                                                                  version=1)
+            assert content(copy, "routes", version=1) == content(
+                store, "routes", version=1
+            )
     else:
-        listing = subprocess.run(["pg_restore", "--list", str(target)],
-                                 capture_output=True, text=True, check=True).stdout
+        listing = subprocess.run(
+            ["pg_restore", "--list", str(target)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert "TABLE public routes" in listing
         assert "TABLE quartier_history routes" in listing
 
@@ -686,8 +799,11 @@ def test_reopen_keeps_everything(store, store_url):
     store.close()
     with open_store(store_url) as again:
         again.ensure_schema()
-        assert (again.list_datasets(), again.list_versions("routes"),
-                rows(again, "routes")) == before
+        assert (
+            again.list_datasets(),
+            again.list_versions("routes"),
+            rows(again, "routes"),
+        ) == before
         assert type(again) is type(store)
 
 
@@ -714,10 +830,18 @@ def test_every_public_store_method_is_exercised_here():
 def _written_gpkg(path: str) -> None:
     with open_store(path) as st:
         dataset(st, "routes")
-        put(st, "routes", wkt=[pt(0, 0), pt(1, 1), None, "POINT EMPTY"],
-            name=(TEXT, list("abcd")))
-        put(st, "routes", wkt=[pt(0, 0), pt(2, 2), None, "POINT EMPTY",
-                               "LINESTRING (0 0, 3 3)"], name=(TEXT, list("abcde")))
+        put(
+            st,
+            "routes",
+            wkt=[pt(0, 0), pt(1, 1), None, "POINT EMPTY"],
+            name=(TEXT, list("abcd")),
+        )
+        put(
+            st,
+            "routes",
+            wkt=[pt(0, 0), pt(2, 2), None, "POINT EMPTY", "LINESTRING (0 0, 3 3)"],
+            name=(TEXT, list("abcde")),
+        )
 
 
 def _rtree_and_geoms(path: str) -> tuple[int, int]:
@@ -732,8 +856,9 @@ def _rtree_and_geoms(path: str) -> tuple[int, int]:
 def test_gdal_sees_the_layer(gpkg_url):
     ogrinfo = gdal_tool("ogrinfo")
     _written_gpkg(gpkg_url)
-    done = subprocess.run([ogrinfo, "-so", "-al", gpkg_url], capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [ogrinfo, "-so", "-al", gpkg_url], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert "ERROR" not in done.stderr
     assert "Layer name: routes" in done.stdout
@@ -753,14 +878,34 @@ def test_gdal_append_fires_standard_rtree_triggers(gpkg_url, tmp_path):
     ogr2ogr = gdal_tool("ogr2ogr")
     _written_gpkg(gpkg_url)
     src = tmp_path / "nouveau.geojson"
-    src.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": {"type": "Point", "coordinates": [7, 8]},
-        "properties": {"name": "gdal", "quartier_version": 2, "quartier_hash": 0}}]}))
-    done = subprocess.run([ogr2ogr, "-append", "-nln", "routes", gpkg_url, str(src)],
-                          capture_output=True, text=True)
+    src.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [7, 8]},
+                        "properties": {
+                            "name": "gdal",
+                            "quartier_version": 2,
+                            "quartier_hash": 0,
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    done = subprocess.run(
+        [ogr2ogr, "-append", "-nln", "routes", gpkg_url, str(src)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert _rtree_and_geoms(gpkg_url) == (4, 4)
     with sqlite3.connect(gpkg_url) as db:
-        box = db.execute("SELECT minx, maxx, miny, maxy FROM rtree_routes_geom "
-                         "WHERE id = (SELECT max(fid) FROM routes)").fetchone()
+        box = db.execute(
+            "SELECT minx, maxx, miny, maxy FROM rtree_routes_geom "
+            "WHERE id = (SELECT max(fid) FROM routes)"
+        ).fetchone()
     assert box == (7, 7, 8, 8)

@@ -25,11 +25,24 @@ from quartier.domain.fieldtypes import ARROW_TYPES, field_type_of
 from quartier.errors import InvalidInput
 from quartier.io.source import SourceLayer
 
-RESERVED = {"fid", "geom", "geometry", "quartier_version", "quartier_version_to",
-            "quartier_hash"}
+RESERVED = {
+    "fid",
+    "geom",
+    "geometry",
+    "quartier_version",
+    "quartier_version_to",
+    "quartier_hash",
+}
 MAX_NAME = 63
-_CURVES = {"CircularString", "CompoundCurve", "CurvePolygon", "MultiCurve",
-           "MultiSurface", "Curve", "Surface"}
+_CURVES = {
+    "CircularString",
+    "CompoundCurve",
+    "CurvePolygon",
+    "MultiCurve",
+    "MultiSurface",
+    "Curve",
+    "Surface",
+}
 _SURFACES = {"PolyhedralSurface", "TIN", "Triangle"}
 
 
@@ -72,8 +85,9 @@ class ImportReport:
 def safe_names(names: list[str]) -> dict[str, str]:
     """Map source field names to safe, unique column names.
 
-    >>> safe_names(["Nom", "nom", "fid", "", "@timestamp"])
-    {'Nom': 'Nom', 'nom': 'nom_2', 'fid': 'fid_src', '': 'field_4', '@timestamp': '@timestamp'}
+    >>> safe_names(["Nom", "nom", "fid", "", "@timestamp"])  # doctest: +NORMALIZE_WHITESPACE
+    {'Nom': 'Nom', 'nom': 'nom_2', 'fid': 'fid_src', '': 'field_4',
+     '@timestamp': '@timestamp'}
     """
     out: dict[str, str] = {}
     seen: set[str] = set()
@@ -94,7 +108,7 @@ def safe_names(names: list[str]) -> dict[str, str]:
 
 
 def _json_text(value: str) -> str:
-    """GDAL's JSON-subtype text as canonical JSON (plain strings become JSON strings)."""
+    """GDAL's JSON-subtype text as canonical JSON (plain text: a JSON string)."""
     try:
         return json.dumps(json.loads(value), ensure_ascii=False)
     except ValueError:
@@ -122,8 +136,10 @@ def _canonical(col: pa.Array) -> tuple[pa.Array, FieldType]:
         return col.cast(pa.string()), FieldType.TEXT
     ftype = field_type_of(t)
     if ftype is FieldType.JSON:
-        values = [None if v is None else json.dumps(v, default=str, ensure_ascii=False)
-                  for v in col.to_pylist()]
+        values = [
+            None if v is None else json.dumps(v, default=str, ensure_ascii=False)
+            for v in col.to_pylist()
+        ]
         return pa.array(values, type=pa.string()), ftype
     if pa.types.is_time(t):
         return col.cast(pa.string()), FieldType.TEXT
@@ -186,7 +202,9 @@ class Normaliser:
             fields.append(Field(new, ftype, name if name != new else None))
         if not self.fields:
             self.fields = fields
-            self.report.fields = [{"name": f.name, "type": f.type.value} for f in fields]
+            self.report.fields = [
+                {"name": f.name, "type": f.type.value} for f in fields
+            ]
         elif [f.name for f in fields] != [f.name for f in self.fields]:
             raise InvalidInput(f"layer {self.layer.name!r}: fields change between rows")
         self.report.read += raw.num_rows
@@ -206,8 +224,9 @@ class Normaliser:
         missing = shapely.is_missing(geoms)
         self.report.without_geometry += int(missing.sum())
         if shapely.has_m(geoms).any():
-            geoms = np.where(shapely.has_z(geoms), shapely.force_3d(geoms),
-                             shapely.force_2d(geoms))
+            geoms = np.where(
+                shapely.has_z(geoms), shapely.force_3d(geoms), shapely.force_2d(geoms)
+            )
         if self._transformer is not None:
             geoms = self._reproject(geoms)
         if shapely.has_z(geoms).any():
@@ -215,14 +234,18 @@ class Normaliser:
         invalid = ~shapely.is_valid(geoms) & ~missing
         if invalid.any():
             geoms = geoms.copy()
-            geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure",
-                                                keep_collapsed=False)
+            geoms[invalid] = shapely.make_valid(
+                geoms[invalid], method="structure", keep_collapsed=False
+            )
             self.report.repaired += int(invalid.sum())
-        types, counts = np.unique(shapely.get_type_id(geoms[~missing]),
-                                  return_counts=True)
+        types, counts = np.unique(
+            shapely.get_type_id(geoms[~missing]), return_counts=True
+        )
         for t, c in zip(types, counts, strict=True):
             name = _TYPE_NAMES.get(int(t), "Geometry")
-            self.report.geometry_types[name] = self.report.geometry_types.get(name, 0) + int(c)
+            self.report.geometry_types[name] = self.report.geometry_types.get(
+                name, 0
+            ) + int(c)
         return pa.array(shapely.to_wkb(geoms, flavor="iso"), type=pa.binary())
 
     def _reproject(self, geoms: np.ndarray) -> np.ndarray:
@@ -236,9 +259,11 @@ class Normaliser:
             x, y = tr.transform(coords[:, 0], coords[:, 1])
             return np.column_stack([x, y])
 
-        return shapely.transform(geoms, fn, include_z=True) if shapely.has_z(
-            geoms
-        ).any() else shapely.transform(geoms, fn)
+        return (
+            shapely.transform(geoms, fn, include_z=True)
+            if shapely.has_z(geoms).any()
+            else shapely.transform(geoms, fn)
+        )
 
     def _geometry_error(self, values: np.ndarray, e: Exception) -> InvalidInput:
         for i, v in enumerate(values):
@@ -251,15 +276,16 @@ class Normaliser:
                 nested = re.search(r"WKB type (\d+)", str(err))
                 if kind not in _CURVES | _SURFACES and nested:  # inside a collection
                     kind = _WKB_NAMES.get(int(nested.group(1)) % 1000, kind)
+                where = f"layer {self.layer.name!r}, feature {self.report.read + i + 1}"
                 if kind in _SURFACES:
                     return InvalidInput(
-                        f"layer {self.layer.name!r}, feature {self.report.read + i + 1}:"
-                        f" {kind} geometry (a surface of faces) is not supported; "
-                        "convert it first with `ogr2ogr -nlt MULTIPOLYGON`"
+                        f"{where}: {kind} geometry (a surface of faces) is not "
+                        "supported; convert it first with `ogr2ogr -nlt MULTIPOLYGON`"
                     )
                 if kind in _CURVES:
                     return InvalidInput(
-                        f"layer {self.layer.name!r}, feature {self.report.read + i + 1}:"
+                        f"layer {self.layer.name!r}, "
+                        f"feature {self.report.read + i + 1}:"
                         f" curved geometry ({kind}) is not supported yet; convert it "
                         "first with `ogr2ogr -nlt CONVERT_TO_LINEAR`"
                     )
@@ -270,17 +296,32 @@ class Normaliser:
         return InvalidInput(f"layer {self.layer.name!r}: unreadable geometry ({e})")
 
 
-_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon",
-               4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon",
-               7: "GeometryCollection"}
-_WKB_NAMES = {8: "CircularString", 9: "CompoundCurve", 10: "CurvePolygon",
-              11: "MultiCurve", 12: "MultiSurface", 13: "Curve", 14: "Surface",
-              15: "PolyhedralSurface", 16: "TIN", 17: "Triangle"}
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+_WKB_NAMES = {
+    8: "CircularString",
+    9: "CompoundCurve",
+    10: "CurvePolygon",
+    11: "MultiCurve",
+    12: "MultiSurface",
+    13: "Curve",
+    14: "Surface",
+    15: "PolyhedralSurface",
+    16: "TIN",
+    17: "Triangle",
+}
 
 
 def _wkb_type_name(wkb: bytes) -> str:
     if len(wkb) < 5:
         return "?"
-    order = "little" if wkb[0] == 1 else "big"
-    code = int.from_bytes(wkb[1:5], order) & 0x0FFFFFFF
+    code = int.from_bytes(wkb[1:5], "little" if wkb[0] == 1 else "big") & 0x0FFFFFFF
     return _WKB_NAMES.get(code % 1000, str(code))

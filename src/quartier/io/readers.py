@@ -27,9 +27,28 @@ from quartier.io.source import SourceLayer
 
 BATCH = 65536
 MAX_UNZIPPED = 4 * 1024**3
-_SPATIAL_EXT = {".gpkg", ".geojson", ".json", ".shp", ".kml", ".kmz", ".csv",
-                ".parquet", ".geoparquet", ".fgb", ".gpx", ".gml", ".topojson",
-                ".geojsonl", ".geojsons", ".tsv", ".xlsx", ".pbf", ".osm", ".dbf"}
+_SPATIAL_EXT = {
+    ".gpkg",
+    ".geojson",
+    ".json",
+    ".shp",
+    ".kml",
+    ".kmz",
+    ".csv",
+    ".parquet",
+    ".geoparquet",
+    ".fgb",
+    ".gpx",
+    ".gml",
+    ".topojson",
+    ".geojsonl",
+    ".geojsons",
+    ".tsv",
+    ".xlsx",
+    ".pbf",
+    ".osm",
+    ".dbf",
+}
 _SAFE_PATH = re.compile(r"[\w./\- ]+")
 _X_NAMES = "lon,lng,long,longitude,x,xcoord,easting"
 _Y_NAMES = "lat,latitude,y,ycoord,northing"
@@ -63,7 +82,9 @@ def open_source(path: str | Path, *, layer: str | None = None) -> Opened:
             names = [lyr.name for lyr in layers]
             layers = [lyr for lyr in layers if lyr.name == layer]
             if not layers:
-                raise InvalidInput(f"{p.name}: no layer {layer!r} (has: {', '.join(names)})")
+                raise InvalidInput(
+                    f"{p.name}: no layer {layer!r} (has: {', '.join(names)})"
+                )
         if not layers:
             raise InvalidInput(f"{p.name}: no layer to import")
         opened.layers = layers
@@ -91,21 +112,35 @@ def _open(p: Path, stack: contextlib.ExitStack) -> list[SourceLayer]:
         return [_open_table(p)]
     if name.endswith((".csv", ".tsv")):
         _check_csv(p)
-        return _open_gdal(p, stack, open_options=_csv_options())
+        layers = _open_gdal(p, stack, open_options=_csv_options())
+        if len(layers) == 1 and layers[0].geometry_type is None:
+            # no WKT or lat/lon: a statistics table, read with the reader that
+            # knows comma decimals, thousands separators and cp1252
+            return [_open_table(p)]
+        return layers
     if name.endswith((".geojsonl", ".geojsons", ".txt", ".ndjson")):
         return _open_gdal(p, stack, prefix="GeoJSONSeq:")
     return _open_gdal(p, stack)
 
 
 def _open_folder(folder: Path, stack: contextlib.ExitStack) -> list[SourceLayer]:
-    files = sorted(f for f in folder.rglob("*") if f.is_file()
-                   and f.suffix.lower() in (".shp", ".gpkg", ".geojson", ".kml", ".csv"))
-    shp_stems = {f.with_suffix("").as_posix().lower() for f in files
-                 if f.suffix.lower() == ".shp"}
+    files = sorted(
+        f
+        for f in folder.rglob("*")
+        if f.is_file()
+        and f.suffix.lower() in (".shp", ".gpkg", ".geojson", ".kml", ".csv")
+    )
+    shp_stems = {
+        f.with_suffix("").as_posix().lower()
+        for f in files
+        if f.suffix.lower() == ".shp"
+    }
     # a .dbf with no .shp is an attribute table (e.g. N_MULTIALEA in a PPR)
     for dbf in sorted(folder.rglob("*")):
-        if dbf.suffix.lower() == ".dbf" and dbf.with_suffix("").as_posix().lower() \
-                not in shp_stems:
+        if (
+            dbf.suffix.lower() == ".dbf"
+            and dbf.with_suffix("").as_posix().lower() not in shp_stems
+        ):
             files.append(dbf)
     if not files:
         raise InvalidInput(f"{folder.name}: no spatial file found inside")
@@ -127,14 +162,19 @@ def _open_zip(p: Path, stack: contextlib.ExitStack) -> list[SourceLayer]:
             for info in infos:
                 target = (tmp / info.filename).resolve()
                 if not str(target).startswith(str(tmp.resolve())):
-                    raise InvalidInput(f"{p.name}: unsafe path {info.filename!r} in zip")
+                    raise InvalidInput(
+                        f"{p.name}: unsafe path {info.filename!r} in zip"
+                    )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "wb") as dst:
                     shutil.copyfileobj(src, dst)
     except zipfile.BadZipFile:
         raise InvalidInput(f"{p.name}: not a valid zip archive") from None
-    inner = [f for f in tmp.rglob("*") if f.suffix.lower() in _SPATIAL_EXT
-             or f.name.lower().endswith(".gdb")]
+    inner = [
+        f
+        for f in tmp.rglob("*")
+        if f.suffix.lower() in _SPATIAL_EXT or f.name.lower().endswith(".gdb")
+    ]
     if not inner:
         raise InvalidInput(f"{p.name}: no spatial file inside the zip archive")
     return _open_folder(tmp, stack)
@@ -190,12 +230,18 @@ def _write_shx(shp: Path, shx: Path) -> None:
             entries.append((offset // 2).to_bytes(4, "big") + rec[4:8])
             offset += 8 + 2 * words
     length = (100 + 8 * len(entries)) // 2
-    shx.write_bytes(header[:24] + length.to_bytes(4, "big") + header[28:]
-                    + b"".join(entries))
+    shx.write_bytes(
+        header[:24] + length.to_bytes(4, "big") + header[28:] + b"".join(entries)
+    )
 
 
-def _open_gdal(p: Path, stack: contextlib.ExitStack, *, prefix: str = "",
-               open_options: dict | None = None) -> list[SourceLayer]:
+def _open_gdal(
+    p: Path,
+    stack: contextlib.ExitStack,
+    *,
+    prefix: str = "",
+    open_options: dict | None = None,
+) -> list[SourceLayer]:
     gdal_path, renamed = _gdal_path(p, stack)
     path = prefix + gdal_path
     try:
@@ -203,7 +249,9 @@ def _open_gdal(p: Path, stack: contextlib.ExitStack, *, prefix: str = "",
             warnings.simplefilter("ignore")
             listed = pyogrio.list_layers(path)
     except Exception as e:
-        raise InvalidInput(f"{p.name}: cannot read this file ({_first_line(e)})") from None
+        raise InvalidInput(
+            f"{p.name}: cannot read this file ({_first_line(e)})"
+        ) from None
     layers = []
     for name, _gtype in listed:
         layer = _gdal_layer(p, path, str(name), open_options or {})
@@ -215,16 +263,20 @@ def _open_gdal(p: Path, stack: contextlib.ExitStack, *, prefix: str = "",
 
 def _gdal_layer(p: Path, path: str, name: str, options: dict) -> SourceLayer:
     kwargs: dict = {"layer": name, **options}
-    if p.suffix.lower() in (".shp", ".dbf") and not p.with_suffix(".cpg").exists() \
-            and not p.with_suffix(".CPG").exists():
+    if (
+        p.suffix.lower() in (".shp", ".dbf")
+        and not p.with_suffix(".cpg").exists()
+        and not p.with_suffix(".CPG").exists()
+    ):
         kwargs["encoding"] = _dbf_encoding(p.with_suffix(".dbf"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             info = pyogrio.read_info(path, **kwargs)
     except Exception as e:
-        raise InvalidInput(f"{p.name}: cannot read layer {name!r} ({_first_line(e)})") \
-            from None
+        raise InvalidInput(
+            f"{p.name}: cannot read layer {name!r} ({_first_line(e)})"
+        ) from None
     crs = info.get("crs")
     spatial = info.get("geometry_type") is not None
 
@@ -243,8 +295,9 @@ def _gdal_layer(p: Path, path: str, name: str, options: dict) -> SourceLayer:
         except Exception as e:
             raise InvalidInput(f"{p.name}, layer {name!r}: {_first_line(e)}") from None
 
-    return SourceLayer(name=name, batches=batches(), crs=crs,
-                       geometry_type=info.get("geometry_type"))
+    return SourceLayer(
+        name=name, batches=batches(), crs=crs, geometry_type=info.get("geometry_type")
+    )
 
 
 def _rename_geometry(rb: pa.RecordBatch, gcol: str, spatial: bool) -> pa.RecordBatch:
@@ -274,9 +327,14 @@ def _dbf_encoding(dbf: Path) -> str:
 
 
 def _csv_options() -> dict:
-    return {"GEOM_POSSIBLE_NAMES": _WKT_NAMES, "X_POSSIBLE_NAMES": _X_NAMES,
-            "Y_POSSIBLE_NAMES": _Y_NAMES, "KEEP_GEOM_COLUMNS": "NO",
-            "AUTODETECT_TYPE": "YES", "EMPTY_STRING_AS_NULL": "YES"}
+    return {
+        "GEOM_POSSIBLE_NAMES": _WKT_NAMES,
+        "X_POSSIBLE_NAMES": _X_NAMES,
+        "Y_POSSIBLE_NAMES": _Y_NAMES,
+        "KEEP_GEOM_COLUMNS": "NO",
+        "AUTODETECT_TYPE": "YES",
+        "EMPTY_STRING_AS_NULL": "YES",
+    }
 
 
 def _check_csv(p: Path) -> None:
@@ -300,16 +358,19 @@ def _open_parquet(p: Path) -> list[SourceLayer]:
     try:
         pf = pq.ParquetFile(p)
     except Exception as e:
-        raise InvalidInput(f"{p.name}: not a readable Parquet file ({_first_line(e)})") \
-            from None
+        raise InvalidInput(
+            f"{p.name}: not a readable Parquet file ({_first_line(e)})"
+        ) from None
     meta = json.loads((pf.schema_arrow.metadata or {}).get(b"geo", b"{}"))
     gcol = meta.get("primary_column")
     crs = "EPSG:4326"
     if gcol:
         colmeta = meta.get("columns", {}).get(gcol, {})
         if colmeta.get("encoding", "WKB").upper() != "WKB":
-            raise InvalidInput(f"{p.name}: geometry encoding {colmeta['encoding']!r} "
-                               "is not supported (use WKB)")
+            raise InvalidInput(
+                f"{p.name}: geometry encoding {colmeta['encoding']!r} "
+                "is not supported (use WKB)"
+            )
         if colmeta.get("crs") is not None:
             crs = json.dumps(colmeta["crs"])
 

@@ -27,12 +27,19 @@ FORMATS = {
     "parquet": (None, ".parquet"),
     "kml": ("KML", ".kml"),
 }
-_SHP_FAMILY = {"Point": "Point", "MultiPoint": "MultiPoint", "LineString":
-               "MultiLineString", "MultiLineString": "MultiLineString",
-               "Polygon": "MultiPolygon", "MultiPolygon": "MultiPolygon"}
+_SHP_FAMILY = {
+    "Point": "Point",
+    "MultiPoint": "MultiPoint",
+    "LineString": "MultiLineString",
+    "MultiLineString": "MultiLineString",
+    "Polygon": "MultiPolygon",
+    "MultiPolygon": "MultiPolygon",
+}
 _SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
-_MIXED = ("a Shapefile holds one geometry type and this dataset mixes several; "
-          "export to gpkg or geojson instead")
+_MIXED = (
+    "a Shapefile holds one geometry type and this dataset mixes several; "
+    "export to gpkg or geojson instead"
+)
 
 
 def format_from_path(path: str | Path) -> str:
@@ -40,8 +47,7 @@ def format_from_path(path: str | Path) -> str:
     for key, (_drv, ext) in FORMATS.items():
         if name.endswith(ext) or (key == "shp" and name.endswith(".zip")):
             return key
-    raise InvalidInput(f"cannot tell the format of {path}; use -f "
-                       f"{'|'.join(FORMATS)}")
+    raise InvalidInput(f"cannot tell the format of {path}; use -f {'|'.join(FORMATS)}")
 
 
 def write_batches(
@@ -56,12 +62,32 @@ def write_batches(
 ) -> Path:
     """Stream ``batches`` (``fid``, fields, ``geometry`` WKB) into ``path``."""
     if fmt not in FORMATS:
-        raise InvalidInput(f"unknown export format {fmt!r}; expected one of "
-                           f"{', '.join(FORMATS)}")
+        raise InvalidInput(
+            f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}"
+        )
     out = Path(path)
     if out.exists():
         raise InvalidInput(f"{out} already exists; choose a new file")
     out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(batches, out, fmt, layer, fields, spatial, geometry_type)
+    finally:
+        # a failed write must not keep the store's cursor (and its
+        # connection) open in a half-read generator
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+
+
+def _write(
+    batches: Iterable[pa.RecordBatch],
+    out: Path,
+    fmt: str,
+    layer: str,
+    fields: list[Field],
+    spatial: bool,
+    geometry_type: str,
+) -> Path:
     names = [f.name for f in fields] + (["geometry"] if spatial else [])
     stream = (b.select(names) for b in batches)
     if fmt == "parquet":
@@ -83,10 +109,15 @@ def write_batches(
             raise
         return out
     # a failed shapefile leaves no .shx/.dbf/.prj/.cpg behind either
-    created = [out] if fmt != "shp" else [
-        side for side in (out.with_suffix(ext) for ext in _SHP_SIDECARS)
-        if not side.exists()
-    ]
+    created = (
+        [out]
+        if fmt != "shp"
+        else [
+            side
+            for side in (out.with_suffix(ext) for ext in _SHP_SIDECARS)
+            if not side.exists()
+        ]
+    )
     try:
         _write_gdal(stream, out, fmt, layer, fields, spatial, geometry_type)
     except BaseException:
@@ -96,8 +127,15 @@ def write_batches(
     return out
 
 
-def _write_gdal(stream: Iterator[pa.RecordBatch], out: Path, fmt: str, layer: str,
-                fields: list[Field], spatial: bool, geometry_type: str) -> None:
+def _write_gdal(
+    stream: Iterator[pa.RecordBatch],
+    out: Path,
+    fmt: str,
+    layer: str,
+    fields: list[Field],
+    spatial: bool,
+    geometry_type: str,
+) -> None:
     driver = FORMATS[fmt][0]
     first = next(stream, None)
     schema = _schema(fields, spatial)
@@ -112,6 +150,10 @@ def _write_gdal(stream: Iterator[pa.RecordBatch], out: Path, fmt: str, layer: st
     layer_options = {}
     if fmt == "csv":
         layer_options = {"GEOMETRY": "AS_WKT"} if spatial else {}
+    if fmt == "geojson":
+        # 17 significant digits for coordinates too (GDAL's default is 15
+        # decimals): an exported file re-imported unchanged is unchanged
+        layer_options = {"SIGNIFICANT_FIGURES": "17"}
     kwargs: dict = {"driver": driver, "layer": layer, "layer_options": layer_options}
     if spatial:
         kwargs.update(geometry_name="geometry", geometry_type=gtype, crs="EPSG:4326")
@@ -124,15 +166,18 @@ def _write_gdal(stream: Iterator[pa.RecordBatch], out: Path, fmt: str, layer: st
     except Exception as e:
         if mixed:
             raise mixed[0] from None
-        raise InvalidInput(f"cannot write {out.name} as {fmt}: "
-                           f"{str(e).strip().splitlines()[0]}") from None
+        raise InvalidInput(
+            f"cannot write {out.name} as {fmt}: {str(e).strip().splitlines()[0]}"
+        ) from None
 
 
-def _one_family(batches: Iterator[pa.RecordBatch], family: str | None,
-                errors: list[InvalidInput]) -> Iterator[pa.RecordBatch]:
+def _one_family(
+    batches: Iterator[pa.RecordBatch], family: str | None, errors: list[InvalidInput]
+) -> Iterator[pa.RecordBatch]:
     """Check every batch, not just the first, against the shapefile's type."""
     for batch in batches:
-        geoms = shapely.from_wkb(batch.column("geometry").to_numpy(zero_copy_only=False))
+        wkb = batch.column("geometry").to_numpy(zero_copy_only=False)
+        geoms = shapely.from_wkb(wkb)
         type_ids = np.unique(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]))
         kinds = {_SHP_FAMILY.get(_TYPE_NAMES.get(int(t), "")) for t in type_ids}
         if family is None and len(kinds) == 1:
@@ -143,8 +188,9 @@ def _one_family(batches: Iterator[pa.RecordBatch], family: str | None,
         yield batch
 
 
-def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]
-           ) -> Iterator[pa.RecordBatch]:
+def _chain(
+    first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
     yield first
     yield from rest
 
@@ -160,14 +206,21 @@ def _schema(fields: list[Field], spatial: bool) -> pa.Schema:
 
 def _ogr_type(geometry_type: str, first: pa.RecordBatch, fmt: str) -> str:
     name = geometry_type.replace(" Z", "").upper()
-    pretty = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon",
-              "MULTIPOINT": "MultiPoint", "MULTILINESTRING": "MultiLineString",
-              "MULTIPOLYGON": "MultiPolygon", "GEOMETRYCOLLECTION":
-              "GeometryCollection"}.get(name, "Unknown")
+    pretty = {
+        "POINT": "Point",
+        "LINESTRING": "LineString",
+        "POLYGON": "Polygon",
+        "MULTIPOINT": "MultiPoint",
+        "MULTILINESTRING": "MultiLineString",
+        "MULTIPOLYGON": "MultiPolygon",
+        "GEOMETRYCOLLECTION": "GeometryCollection",
+    }.get(name, "Unknown")
     if fmt != "shp":
         return pretty
     if pretty == "Unknown":
-        geoms = shapely.from_wkb(first.column("geometry").to_numpy(zero_copy_only=False))
+        geoms = shapely.from_wkb(
+            first.column("geometry").to_numpy(zero_copy_only=False)
+        )
         kinds = {_SHP_FAMILY.get(g.geom_type) for g in geoms if g is not None}
         if not kinds:
             return "Unknown"  # no geometry yet: the first one found decides
@@ -177,21 +230,24 @@ def _ogr_type(geometry_type: str, first: pa.RecordBatch, fmt: str) -> str:
     return _SHP_FAMILY.get(pretty, pretty)
 
 
-def _write_parquet(stream: Iterator[pa.RecordBatch], out: Path, fields: list[Field],
-                   spatial: bool) -> None:
+def _write_parquet(
+    stream: Iterator[pa.RecordBatch], out: Path, fields: list[Field], spatial: bool
+) -> None:
     schema = _schema(fields, spatial)
     if spatial:
-        geo = {"version": "1.0.0", "primary_column": "geometry",
-               "columns": {"geometry": {"encoding": "WKB", "geometry_types": [],
-                                        "crs": None}}}
-        # crs null would mean "unknown" in GeoParquet 1.0; omit it = OGC:CRS84
-        del geo["columns"]["geometry"]["crs"]  # type: ignore[attr-defined]
+        # no "crs" key: GeoParquet 1.0 then means OGC:CRS84 (null = unknown)
+        geo = {
+            "version": "1.0.0",
+            "primary_column": "geometry",
+            "columns": {"geometry": {"encoding": "WKB", "geometry_types": []}},
+        }
         schema = schema.with_metadata({b"geo": json.dumps(geo).encode()})
     try:
         with pq.ParquetWriter(out, schema, compression="zstd") as writer:
             for batch in stream:
-                writer.write_batch(batch.cast(schema) if batch.schema != schema
-                                   else batch)
+                writer.write_batch(
+                    batch.cast(schema) if batch.schema != schema else batch
+                )
     except BaseException:
         _remove(out)
         raise
@@ -204,5 +260,12 @@ def _remove(out: Path) -> None:
         out.unlink()
 
 
-_TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
-               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}

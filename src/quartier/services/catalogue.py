@@ -48,7 +48,7 @@ def export_dataset(
     fmt: str | None = None,
     version: int | None = None,
     progress: Progress | None = None,
-    batch_size: int = 65536,
+    batch_size: int = 8192,
 ) -> Path:
     """Stream one version (default: current) of a dataset into a file."""
     ds = store.get_dataset(slug)

@@ -319,7 +319,9 @@ def _building_years(buildings: gpd.GeoDataFrame) -> pd.DataFrame:
 def _write(store: SqlStore, frame: pd.DataFrame, ds: Dataset) -> None:
     """Through the importer's normaliser, as a file import would."""
     if isinstance(frame, gpd.GeoDataFrame):
-        table = pa.table(pd.DataFrame(frame.drop(columns="geometry")))
+        table = pa.Table.from_pandas(
+            pd.DataFrame(frame.drop(columns="geometry")), preserve_index=False
+        )
         table = table.append_column(
             "geometry",
             pa.array(shapely.to_wkb(frame.geometry.to_numpy()), type=pa.binary()),

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from quartier.domain import AccessLevel, Dataset, Field, make_slug
+from quartier.domain import AccessLevel, Dataset, Field, FieldType, make_slug
 from quartier.domain.catalogue import validate_slug
 from quartier.errors import InvalidInput, NotFound
 from quartier.io.normalise import ImportReport, Normaliser
 from quartier.io.readers import open_source
 from quartier.io.source import SourceLayer
+from quartier.services.statistics import join_statistics
 from quartier.storage.base import SqlStore
 
 Progress = Callable[[int], None]
@@ -38,6 +39,9 @@ class ImportOptions:
     producer: str | None = None
     steward: str | None = None
     key_field: str | None = None
+    #: statistics tables: join to admin units by "code" or "name" (auto if None)
+    join_by: str | None = None
+    join_column: str | None = None
     message: str = ""
     author: str = ""
 
@@ -45,7 +49,9 @@ class ImportOptions:
 def file_checksum(path: Path) -> str:
     """sha256 of a file, or of every file of a folder in name order."""
     h = hashlib.sha256()
-    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    files = (
+        sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    )
     for f in files:
         with open(f, "rb") as fh:
             while chunk := fh.read(1 << 20):
@@ -80,17 +86,20 @@ def import_path(
                     "--layer to import it into --dataset"
                 )
             slugs = _slugs(p, layers, opts)
-            prepared = [_prepare(p, lyr, slug) for lyr, slug in
-                        zip(layers, slugs, strict=True)]
+            prepared = [
+                _prepare(p, lyr, slug) for lyr, slug in zip(layers, slugs, strict=True)
+            ]
             if len(prepared) > 1:
-                folder = Path(opened.enter_context(
-                    tempfile.TemporaryDirectory(prefix="qi_")))
+                folder = Path(
+                    opened.enter_context(tempfile.TemporaryDirectory(prefix="qi_"))
+                )
                 for i, prep in enumerate(prepared):
                     _stage(prep, folder / f"layer{i}.arrow")
                 for prep in prepared:
                     _check_target(store, p, prep)
-            return [_write(store, p, prep, opts, checksum, progress)
-                    for prep in prepared]
+            return [
+                _write(store, p, prep, opts, checksum, progress) for prep in prepared
+            ]
     except InvalidInput as e:
         raise _naming(p, e) from None
 
@@ -129,8 +138,10 @@ def _prepare(path: Path, layer: SourceLayer, slug: str) -> _Prepared:
     norm = Normaliser(layer, report)
     batches = norm.batches()
     first = next(batches, None)
-    kind = "features" if first is None or "geometry" in first.schema.names else (
-        "attributes"
+    kind = (
+        "features"
+        if first is None or "geometry" in first.schema.names
+        else ("attributes")
     )
     if first is None and layer.geometry_type is None:
         kind = "attributes"
@@ -176,8 +187,10 @@ def _check_target(store: SqlStore, path: Path, prep: _Prepared) -> None:
     except NotFound:
         validate_slug(slug)
         if slug.startswith(_RESERVED_PREFIXES):
-            raise InvalidInput(f"layer {prep.layer.name!r}: dataset identifier "
-                               f"{slug!r} uses a reserved prefix") from None
+            raise InvalidInput(
+                f"layer {prep.layer.name!r}: dataset identifier "
+                f"{slug!r} uses a reserved prefix"
+            ) from None
         SqlStore._merge_columns([], prep.norm.fields)
         return
     if ds.kind != prep.kind:
@@ -209,10 +222,13 @@ def _write(
             )
     except NotFound:
         new = _new_dataset(slug, layer, path, opts, kind)
+    batches, fields = prep.batches, prep.norm.fields
+    if kind == "attributes":
+        batches, fields = _join_units(store, prep, opts)
     version = store.write_version(
         slug,
-        prep.batches,
-        fields=prep.norm.fields,
+        batches,
+        fields=fields,
         message=opts.message or f"import {path.name}",
         source=f"{path.name}" + (f" ({layer.name})" if layer.name != path.stem else ""),
         checksum=checksum,
@@ -231,10 +247,32 @@ def _write(
         actor=opts.author or "cli",
         action="import",
         target=f"{slug}@{version.version}",
-        detail={"source": str(path), "read": report.read, "stored": report.stored,
-                "repaired": report.repaired},
+        detail={
+            "source": str(path),
+            "read": report.read,
+            "stored": report.stored,
+            "repaired": report.repaired,
+        },
     )
     return report
+
+
+def _join_units(
+    store: SqlStore, prep: _Prepared, opts: ImportOptions
+) -> tuple[Iterator[pa.RecordBatch], list[Field]]:
+    """A statistics table gets ``unit_code`` when its rows match admin units."""
+    fields = prep.norm.fields
+    batches = list(prep.batches)
+    if not batches or any(f.name == "unit_code" for f in fields):
+        return iter(batches), fields
+    table = pa.Table.from_batches(batches)
+    joined, notes = join_statistics(
+        store, table, by=opts.join_by, column=opts.join_column
+    )
+    prep.report.notes.extend(notes)
+    if joined is table:
+        return iter(batches), fields
+    return iter(joined.to_batches()), [Field("unit_code", FieldType.TEXT), *fields]
 
 
 def _new_dataset(

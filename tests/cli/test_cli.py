@@ -1,0 +1,228 @@
+"""The real ``quartier`` command, run as a subprocess.
+
+The console script installed next to the interpreter is called exactly as a
+user would; its output is checked against the store (opened in-process) and
+against GDAL's own ``ogrinfo``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from quartier.storage import open_store
+
+QUARTIER = Path(sys.executable).parent / "quartier"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+MARKETS = DATA / "demo" / "kinshasa" / "kinshasa_markets_osm.geojson"
+SUMMARY_KEYS = {"slug", "title", "theme", "access", "version", "feature_count"}
+VERBS = [
+    "init",
+    "import",
+    "export",
+    "datasets",
+    "history",
+    "restore",
+    "migrate",
+    "backup",
+    "demo",
+    "organisations",
+    "organisations add",
+    "organisations list",
+]
+
+
+def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    if not QUARTIER.exists():
+        pytest.fail(
+            f"{QUARTIER} is missing: pip install -e . in the venv", pytrace=False
+        )
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("QUARTIER_DB", None)
+    done = subprocess.run(
+        [str(QUARTIER), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    if check and done.returncode != 0:
+        pytest.fail(
+            f"quartier {' '.join(args)} exited {done.returncode}:\n{done.stderr}",
+            pytrace=False,
+        )
+    return done
+
+
+def ogrinfo_counts(path: Path) -> dict[str, int]:
+    exe = shutil.which("ogrinfo")
+    if exe is None:
+        pytest.fail("ogrinfo is missing: apt-get install gdal-bin", pytrace=False)
+    text = subprocess.run(
+        [exe, "-so", "-al", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    names = re.findall(r"^Layer name: (.+)$", text, re.M)
+    counts = [int(n) for n in re.findall(r"^Feature Count: (\d+)$", text, re.M)]
+    assert len(names) == len(counts) > 0, text
+    return dict(zip(names, counts, strict=True))
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not DATA.is_dir():
+        pytest.fail(f"{DATA} is missing", pytrace=False)
+    folder = tmp_path_factory.mktemp("cli_demo")
+    db = folder / "kisenso.gpkg"
+    done = run("demo", "--db", str(db), "--no-serve", cwd=folder)
+    assert "9" in done.stdout and db.exists()
+    return db
+
+
+# ------------------------------------------------------------------- tests
+@pytest.mark.gdal
+def test_datasets_json_matches_ogrinfo(demo_db: Path) -> None:
+    items = json.loads(
+        run("datasets", "--db", str(demo_db), "--json", cwd=demo_db.parent).stdout
+    )
+    assert len(items) == 9
+    for item in items:
+        assert SUMMARY_KEYS <= set(item), item
+        assert item["version"] == 1 and item["access"] == "public"
+        assert isinstance(item["feature_count"], int)
+    assert {i["slug"]: i["feature_count"] for i in items} == ogrinfo_counts(demo_db)
+    with open_store(str(demo_db), create=False) as store:
+        assert [d.slug for d in store.list_datasets()] == [i["slug"] for i in items]
+
+
+def test_history_json(demo_db: Path) -> None:
+    (v1,) = json.loads(
+        run(
+            "history", "batiments", "--db", str(demo_db), "--json", cwd=demo_db.parent
+        ).stdout
+    )
+    assert v1["version"] == 1 and v1["feature_count"] == 608 and v1["added"] == 608
+    assert {"created", "message", "source", "fields", "bbox"} <= set(v1)
+    assert {"name": "osm_id", "type": "text"} in v1["fields"]
+
+
+def test_import_export_restore_backup_migrate(tmp_path: Path, pg_url: str) -> None:
+    db = tmp_path / "ville.gpkg"
+    slug = "kinshasa_markets_osm"
+    for expected_version in (1, 2):
+        done = run("import", str(MARKETS), "--db", str(db), "--json", cwd=tmp_path)
+        (report,) = json.loads(done.stdout)
+        assert report["dataset"] == slug and report["version"] == expected_version
+        assert report["read"] == report["stored"] == 71
+    assert (report["added"], report["removed"], report["changed"]) == (0, 0, 0)
+
+    history = json.loads(
+        run("history", slug, "--db", str(db), "--json", cwd=tmp_path).stdout
+    )
+    assert [(v["version"], v["feature_count"], v["added"]) for v in history] == [
+        (1, 71, 71),
+        (2, 71, 0),
+    ]
+    table = run("history", slug, "--db", str(db), cwd=tmp_path).stdout
+    assert "71" in table
+
+    out = tmp_path / "v1.geojson"
+    exported = json.loads(
+        run(
+            "export",
+            slug,
+            "--version",
+            "1",
+            "-f",
+            "geojson",
+            "-o",
+            str(out),
+            "--db",
+            str(db),
+            "--json",
+            cwd=tmp_path,
+        ).stdout
+    )
+    assert exported == {"dataset": slug, "version": 1, "path": str(out), "features": 71}
+    assert pyogrio.read_info(out)["features"] == 71
+
+    restored = json.loads(
+        run("restore", slug, "1", "--db", str(db), "--json", cwd=tmp_path).stdout
+    )
+    assert (restored["version"], restored["restored_from"]) == (3, 1)
+
+    backup = tmp_path / "sauvegarde.gpkg"
+    run("backup", "-o", str(backup), "--db", str(db), cwd=tmp_path)
+    with open_store(str(backup), create=False) as snap:
+        assert [v.version for v in snap.list_versions(slug)] == [1, 2, 3]
+        assert sum(b.num_rows for b in snap.read_batches(slug)) == 71
+
+    moved = json.loads(
+        run("migrate", "--to", pg_url, "--db", str(db), "--json", cwd=tmp_path).stdout
+    )
+    assert moved["versions"] == 3
+    on_pg = json.loads(run("datasets", "--db", pg_url, "--json", cwd=tmp_path).stdout)
+    assert [(d["slug"], d["version"], d["feature_count"]) for d in on_pg] == [
+        (slug, 3, 71)
+    ]
+    with open_store(pg_url) as pg:
+        assert [v.restored_from for v in pg.list_versions(slug)] == [None, None, 1]
+    assert not (tmp_path / "quartier.gpkg").exists()  # --db was honoured everywhere
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        DATA / "corpus" / "gdal_autotest" / "unbalanced_double_quotes.csv",
+        DATA / "corpus" / "pyogrio" / "curve.gpkg",
+        DATA / "corpus" / "nothing_here.geojson",
+    ],
+    ids=["unbalanced-quotes", "curves", "missing"],
+)
+def test_bad_file_one_line_on_stderr(tmp_path: Path, bad: Path) -> None:
+    db = tmp_path / "ville.gpkg"
+    done = run("import", str(bad), "--db", str(db), cwd=tmp_path, check=False)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, f"stderr holds {len(lines)} lines: {done.stderr!r}"
+    assert lines[0].startswith("quartier: ") and bad.name in lines[0]
+    with open_store(str(db)) as store:
+        assert store.list_datasets() == []
+
+
+def test_help_of_every_verb(tmp_path: Path) -> None:
+    from quartier.cli import app, orgs_app
+
+    names = {c.name or c.callback.__name__ for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups}
+    names |= {f"organisations {c.name}" for c in orgs_app.registered_commands}
+    assert names == set(VERBS)
+    if not QUARTIER.exists():
+        pytest.fail(f"{QUARTIER} is missing", pytrace=False)
+    env = {**os.environ, "COLUMNS": "200"}
+    procs = {
+        verb: subprocess.Popen(
+            [str(QUARTIER), *verb.split(), "--help"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for verb in [*VERBS, ""]
+    }
+    for verb, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, (verb, stderr)
+        assert "Usage: quartier" in stdout, verb
+        assert stderr == "", (verb, stderr)
+    assert list(tmp_path.iterdir()) == []  # --help creates no store

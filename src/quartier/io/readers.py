@@ -269,6 +269,8 @@ def _gdal_layer(p: Path, path: str, name: str, options: dict) -> SourceLayer:
         and not p.with_suffix(".CPG").exists()
     ):
         kwargs["encoding"] = _dbf_encoding(p.with_suffix(".dbf"))
+    if p.suffix.lower() in (".csv", ".tsv"):
+        kwargs["encoding"] = _text_encoding(p)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -324,6 +326,18 @@ def _dbf_encoding(dbf: Path) -> str:
         return "UTF-8"
     except UnicodeDecodeError:
         return "CP1252"
+
+
+def _text_encoding(p: Path) -> str:
+    """UTF-8 when the text decodes as UTF-8, else Windows-1252 (latin 1)."""
+    with open(p, "rb") as f:
+        head = f.read(4 << 20)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:  # not just a character cut at the end
+            return "CP1252"
+    return "UTF-8"
 
 
 def _csv_options() -> dict:

@@ -272,6 +272,7 @@ def _join_units(
     prep.report.notes.extend(notes)
     if joined is table:
         return iter(batches), fields
+    prep.report.fields.insert(0, {"name": "unit_code", "type": "text"})
     return iter(joined.to_batches()), [Field("unit_code", FieldType.TEXT), *fields]
 
 

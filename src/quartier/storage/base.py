@@ -420,7 +420,9 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
             if spatial:
                 # exact for a first version; the index's (padded) extent after
                 # features were retired
-                bbox = _union(bounds) if n == 1 else self._extent(conn, table)
+                bbox = (
+                    _union(bounds) if n == 1 and bounds else self._extent(conn, table)
+                )
             stamp = created or now()
             box_values = dict(
                 zip(

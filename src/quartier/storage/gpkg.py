@@ -23,6 +23,7 @@ from quartier.domain import Dataset, Field, FieldType
 from quartier.domain.fieldtypes import ARROW_TYPES
 from quartier.errors import InvalidInput
 from quartier.storage import gpkg_format as g
+from quartier.storage import rtree_bulk
 from quartier.storage.base import HASH_COL, VERSION_COL, VERSION_TO_COL, BBox, SqlStore
 
 _SQL_TYPES = {
@@ -52,6 +53,8 @@ def _connect(path: str) -> sqlite3.Connection:
     )
     g.register_functions(conn)
     conn.execute("PRAGMA busy_timeout = 60000")
+    # bulk loads touch the R-tree all over: the default 2 MB cache thrashes
+    conn.execute("PRAGMA cache_size = -262144")
     return conn
 
 
@@ -102,6 +105,9 @@ class GeoPackageStore(SqlStore):
             wal.close()
         self.engine = self._engine("BEGIN IMMEDIATE")
         self.read_engine = self._engine("BEGIN")
+        # spatial-index entries of tables created in the current write, packed
+        # into the R-tree in one go when the version ends (rtree_bulk)
+        self._bulk: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.ensure_schema()
 
     def _engine(self, begin: str) -> sa.Engine:
@@ -132,6 +138,8 @@ class GeoPackageStore(SqlStore):
     ) -> None:
         raw = _raw(conn)
         spatial = ds.kind == "features"
+        if spatial:
+            self._bulk[table] = []
         cols = [f"{q(f.name)} {_SQL_TYPES[f.type]}" for f in columns]
         geom = ["geom GEOMETRY"] if spatial else []
         tail = [f"{VERSION_COL} INTEGER NOT NULL", f"{HASH_COL} INTEGER NOT NULL"]
@@ -139,7 +147,6 @@ class GeoPackageStore(SqlStore):
             f"CREATE TABLE {q(table)} (fid INTEGER PRIMARY KEY AUTOINCREMENT "
             f"NOT NULL, {', '.join(geom + cols + tail)})"
         )
-        raw.execute(f"CREATE INDEX {q(table + '_qv')} ON {q(table)} ({VERSION_COL})")
         raw.execute(
             f"CREATE TABLE {q(history_table(table))} (fid INTEGER NOT NULL, "
             f"{', '.join(geom + cols)}, {VERSION_COL} INTEGER NOT NULL, "
@@ -222,13 +229,22 @@ class GeoPackageStore(SqlStore):
             columns.append(blobs)
             names.append("geom")
             ok = ~np.isnan(bounds[:, 0])
-            rt = np.column_stack(
-                [np.asarray(fids, dtype=np.float64)[ok], bounds[ok][:, [0, 2, 1, 3]]]
-            )
-            raw.executemany(
-                f"INSERT INTO {q(g.rtree_name(table))} VALUES (?, ?, ?, ?, ?)",
-                ((int(r[0]), r[1], r[2], r[3], r[4]) for r in rt.tolist()),
-            )
+            ids = np.arange(start, start + n, dtype=np.int64)[ok]
+            if table in self._bulk:  # a fresh index: packed at the end
+                self._bulk[table].append((ids, bounds[ok]))
+            else:
+                rt = bounds[ok]
+                raw.executemany(
+                    f"INSERT INTO {q(g.rtree_name(table))} VALUES (?, ?, ?, ?, ?)",
+                    zip(
+                        ids.tolist(),
+                        rt[:, 0].tolist(),
+                        rt[:, 2].tolist(),
+                        rt[:, 1].tolist(),
+                        rt[:, 3].tolist(),
+                        strict=True,
+                    ),
+                )
             box = g.bounds_union(bounds)
         for f in fields:
             columns.append(_to_sqlite(batch.column(f.name), f.type))
@@ -317,6 +333,16 @@ class GeoPackageStore(SqlStore):
 
     def _after_version(self, conn, table, ds, bbox, stamp):  # type: ignore[no-untyped-def]
         raw = _raw(conn)
+        # built after the bulk load rather than maintained row by row
+        index = q(table + "_qv")
+        raw.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {q(table)} ({VERSION_COL})")
+        pending = self._bulk.pop(table, None)
+        if pending:
+            ids = np.concatenate([p[0] for p in pending])
+            b = np.concatenate([p[1] for p in pending])
+            rtree_bulk.build(
+                raw, g.rtree_name(table), ids, b[:, 0], b[:, 2], b[:, 1], b[:, 3]
+            )
         if ds.kind == "features":
             self._drop_triggers(raw, table)
             for ddl in g.rtree_trigger_ddl(table):

@@ -11,13 +11,12 @@ import io
 import os
 import shutil
 import subprocess
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import shapely
 import sqlalchemy as sa
 
 from quartier.domain import Dataset, Field, FieldType
@@ -130,20 +129,8 @@ class PostGISStore(SqlStore):
         arrays: list[pa.Array] = []
         box = None
         if spatial:
-            geoms = shapely.from_wkb(
-                batch.column("geometry").to_numpy(zero_copy_only=False)
-            )
-            bounds = shapely.bounds(geoms)
-            if not np.all(np.isnan(bounds[:, 0])):
-                box = (
-                    float(np.nanmin(bounds[:, 0])),
-                    float(np.nanmin(bounds[:, 1])),
-                    float(np.nanmax(bounds[:, 2])),
-                    float(np.nanmax(bounds[:, 3])),
-                )
-            ewkb = shapely.to_wkb(
-                shapely.set_srid(geoms, 4326), hex=True, include_srid=True
-            )
+            # the extent comes from ST_Extent at the end: no parsing here
+            ewkb = _ewkb_hex(batch.column("geometry").to_pylist())
             names.append("geom")
             arrays.append(pa.array(ewkb, type=pa.string()))
         for f in fields:
@@ -281,6 +268,28 @@ class PostGISStore(SqlStore):
         )
         if done.returncode:
             raise QuartierError(f"pg_dump failed: {done.stderr.strip()}")
+
+
+_SRID_FLAG = 0x20000000
+_SRID = {True: (4326).to_bytes(4, "little"), False: (4326).to_bytes(4, "big")}
+
+
+def _ewkb_hex(values: list[bytes | None]) -> list[str | None]:
+    """Hex EWKB with SRID 4326, by patching each WKB header (no parsing).
+
+    PostGIS reads ISO dimension codes (1000s, 2000s, 3000s) together with the
+    EWKB SRID flag, so only the outer header changes.
+    """
+    out: list[str | None] = []
+    for w in values:
+        if w is None:
+            out.append(None)
+            continue
+        little = w[0] == 1
+        order: Literal["little", "big"] = "little" if little else "big"
+        code = int.from_bytes(w[1:5], order) | _SRID_FLAG
+        out.append((w[:1] + code.to_bytes(4, order) + _SRID[little] + w[5:]).hex())
+    return out
 
 
 def _safe(url: str) -> str:

@@ -395,15 +395,22 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
                 self._add_columns(conn, table, self._columns(row), columns)
             hashed = [f.name for f in fields] + (["geometry"] if spatial else [])
             written, bounds = 0, []
-            for batch in batches:
-                batch = _clean(batch, fields)
-                hashes = row_hashes(batch, hashed)
-                box = self._insert_batch(conn, table, fields, batch, hashes, n, spatial)
-                if box is not None:
-                    bounds.append(box)
-                written += batch.num_rows
-                if progress:
-                    progress(batch.num_rows)
+            try:
+                for batch in batches:
+                    batch = _clean(batch, fields)
+                    hashes = row_hashes(batch, hashed)
+                    box = self._insert_batch(
+                        conn, table, fields, batch, hashes, n, spatial
+                    )
+                    if box is not None:
+                        bounds.append(box)
+                    written += batch.num_rows
+                    if progress:
+                        progress(batch.num_rows)
+            except BaseException as e:
+                self._end_inserts(conn, table, e)
+                raise
+            self._end_inserts(conn, table, None)
             summary = self._apply_diff(conn, table, n, ds.key_field, written)
             if spatial and geometry_type is not None:
                 gtype = geometry_type() if callable(geometry_type) else geometry_type
@@ -659,6 +666,11 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
 
     @abstractmethod
     def _extent(self, conn: sa.Connection, table: str) -> BBox | None: ...
+
+    def _end_inserts(  # noqa: B027 (an optional hook)
+        self, conn: sa.Connection, table: str, error: BaseException | None
+    ) -> None:
+        """Hook: the last batch of a version was inserted (or failed)."""
 
     def _after_version(  # noqa: B027 (an optional hook)
         self,

@@ -53,8 +53,8 @@ def _connect(path: str) -> sqlite3.Connection:
     )
     g.register_functions(conn)
     conn.execute("PRAGMA busy_timeout = 60000")
-    # bulk loads touch the R-tree all over: the default 2 MB cache thrashes
-    conn.execute("PRAGMA cache_size = -262144")
+    # a bigger page cache than the default 2 MB for bulk loads and diffs
+    conn.execute("PRAGMA cache_size = -65536")
     return conn
 
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 
 from quartier.domain import Dataset, Field, FieldType
 from quartier.domain.fieldtypes import ARROW_TYPES
@@ -55,6 +56,7 @@ class PostGISStore(SqlStore):
         if sa_url.startswith("postgresql://"):
             sa_url = "postgresql+psycopg://" + sa_url[len("postgresql://") :]
         self.engine = sa.create_engine(sa_url, pool_pre_ping=True)
+        self._copies: dict[str, tuple[Any, Any, Any]] = {}
         try:
             with self.engine.begin() as conn:
                 conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
@@ -147,13 +149,36 @@ class PostGISStore(SqlStore):
             buf,
             pacsv.WriteOptions(include_header=False, quoting_style="all_valid"),
         )
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur:  # type: ignore[union-attr]
-            with cur.copy(
-                f"COPY {q(table)} ({', '.join(map(q, names))}) FROM STDIN (FORMAT csv)"
-            ) as copy:
-                copy.write(buf.getbuffer())
+        self._copy(conn, table, names).write(buf.getvalue())
         return box
+
+    def _copy(self, conn: sa.Connection, table: str, names: list[str]) -> Any:
+        """One COPY per version, fed by a writer thread: the next batch is
+        prepared while the server ingests this one."""
+        state = self._copies.get(table)
+        if state is None:
+            raw = conn.connection.driver_connection
+            cur = raw.cursor()  # type: ignore[union-attr]
+            ctx = cur.copy(
+                f"COPY {q(table)} ({', '.join(map(q, names))}) FROM STDIN (FORMAT csv)",
+                writer=QueuedLibpqWriter(cur),
+            )
+            state = (cur, ctx, ctx.__enter__())
+            self._copies[table] = state
+        return state[2]
+
+    def _end_inserts(self, conn, table, error):  # type: ignore[no-untyped-def]
+        state = self._copies.pop(table, None)
+        if state is None:
+            return
+        cur, ctx, _copy = state
+        try:
+            if error is None:
+                ctx.__exit__(None, None, None)
+            else:
+                ctx.__exit__(type(error), error, error.__traceback__)
+        finally:
+            cur.close()
 
     def _states(self, conn, table, *, below=None, at=None):  # type: ignore[no-untyped-def]
         op, v = ("<", below) if below is not None else ("=", at)

@@ -161,7 +161,7 @@ def _open_zip(p: Path, stack: contextlib.ExitStack) -> list[SourceLayer]:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qz_")))
             for info in infos:
                 target = (tmp / info.filename).resolve()
-                if not str(target).startswith(str(tmp.resolve())):
+                if not target.is_relative_to(tmp.resolve()):
                     raise InvalidInput(
                         f"{p.name}: unsafe path {info.filename!r} in zip"
                     )

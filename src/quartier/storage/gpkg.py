@@ -47,14 +47,15 @@ def history_table(table: str) -> str:
     return f"quartier_history_{table}"
 
 
-def _connect(path: str) -> sqlite3.Connection:
+def _connect(path: str, *, writer: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(
         path, isolation_level=None, timeout=60, check_same_thread=False
     )
     g.register_functions(conn)
     conn.execute("PRAGMA busy_timeout = 60000")
     # a bigger page cache than the default 2 MB for bulk loads and diffs
-    conn.execute("PRAGMA cache_size = -65536")
+    if writer:  # readers stream with the default small cache: bounded memory
+        conn.execute("PRAGMA cache_size = -65536")
     return conn
 
 
@@ -113,7 +114,7 @@ class GeoPackageStore(SqlStore):
     def _engine(self, begin: str) -> sa.Engine:
         engine = sa.create_engine(
             "sqlite://",
-            creator=lambda: _connect(self.path),
+            creator=lambda: _connect(self.path, writer=begin != "BEGIN"),
             poolclass=QueuePool,
             pool_size=4,
             max_overflow=8,

@@ -234,9 +234,15 @@ class Normaliser:
         invalid = ~shapely.is_valid(geoms) & ~missing
         if invalid.any():
             geoms = geoms.copy()
-            geoms[invalid] = shapely.make_valid(
+            before = shapely.get_type_id(geoms[invalid])
+            fixed = shapely.make_valid(
                 geoms[invalid], method="structure", keep_collapsed=False
             )
+            # a repaired multipolygon that came out as one polygon stays multi,
+            # so the layer keeps one geometry type
+            single = (before == 6) & (shapely.get_type_id(fixed) == 3)
+            fixed[single] = [shapely.MultiPolygon([g]) for g in fixed[single]]
+            geoms[invalid] = fixed
             self.report.repaired += int(invalid.sum())
         types, counts = np.unique(
             shapely.get_type_id(geoms[~missing]), return_counts=True

@@ -269,6 +269,11 @@ def _buildings(
         [a.reindex(columns=cols), b.reindex(columns=cols)], ignore_index=True
     )
     both = both.rename(columns={"@id": "osm_id", "@timestamp": "date_edition_osm"})
+    # one geometry type for the layer (QGIS shows mixed layers as sub-layers)
+    both["geometry"] = [
+        shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g
+        for g in both["geometry"]
+    ]
     return gpd.GeoDataFrame(both, geometry="geometry", crs="EPSG:4326")
 
 

@@ -74,6 +74,13 @@ def init_workspace(
     return store.get_workspace()
 
 
+def _to_multi_wkb(geom: shapely.Geometry) -> bytes:
+    """Polygons as one-part multipolygons, so the layer has one type."""
+    if geom.geom_type == "Polygon":
+        geom = shapely.MultiPolygon([geom])
+    return shapely.to_wkb(geom, flavor="iso")
+
+
 def _pick(
     columns: list[str],
     wanted: str | None,
@@ -118,14 +125,19 @@ def _import_admin(
         "name": [commune_name],
         "level": ["commune"],
         "parent_code": [None],
-        "geometry": [boundary_wkt and shapely.to_wkb(shapely.from_wkt(boundary_wkt))],
+        "geometry": [boundary_wkt and _to_multi_wkb(shapely.from_wkt(boundary_wkt))],
     }
     for code, nm, geom in zip(codes, names, geoms, strict=True):
         units["code"].append(code)
         units["name"].append(nm)
         units["level"].append(admin.level)
         units["parent_code"].append(commune_code)
-        units["geometry"].append(None if geom is None else shapely.to_wkb(geom))
+        units["geometry"].append(None if geom is None else _to_multi_wkb(geom))
+    gtype = (
+        "MULTIPOLYGON"
+        if all(g is None or g.geom_type in ("Polygon", "MultiPolygon") for g in geoms)
+        else "GEOMETRY"
+    )
     batch = pa.RecordBatch.from_pydict(
         units,
         schema=pa.schema(
@@ -156,5 +168,5 @@ def _import_admin(
         new=new,
         message=f"admin units from {admin.path.name}",
         source=admin.path.name,
-        geometry_type="GEOMETRY",
+        geometry_type=gtype,
     )

@@ -81,6 +81,12 @@ def init(
     ] = "quartier",
     admin_code_field: Annotated[str | None, typer.Option()] = None,
     admin_name_field: Annotated[str | None, typer.Option()] = None,
+    admin_level_field: Annotated[
+        str | None, typer.Option(help="Champ du niveau de chaque unité.")
+    ] = None,
+    admin_parent_field: Annotated[
+        str | None, typer.Option(help="Champ du code de l'unité parente.")
+    ] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -89,7 +95,14 @@ def init(
 
     with _store(db) as store:
         layer = (
-            AdminLayer(admin, admin_level, admin_code_field, admin_name_field)
+            AdminLayer(
+                admin,
+                admin_level,
+                admin_code_field,
+                admin_name_field,
+                admin_level_field,
+                admin_parent_field,
+            )
             if admin
             else None
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import shapely
 
 from quartier.errors import InvalidInput
 from quartier.services.demo import data_dir
@@ -90,3 +91,79 @@ def test_workspace_has_metric_crs_and_hierarchy(kisenso: SqlStore) -> None:
     assert {r["parent_code"] for r in rows if r["level"] == "quartier"} == {
         commune["code"]
     }
+
+
+def _hierarchy_file(tmp_path: Path, rows: list[tuple]) -> Path:
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {
+            "code": [r[0] for r in rows],
+            "nom": [r[1] for r in rows],
+            "niveau": [r[2] for r in rows],
+            "parent": [r[3] for r in rows],
+        },
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(len(rows))],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "unites.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_three_level_hierarchy_from_one_layer(store: SqlStore, tmp_path: Path) -> None:
+    path = _hierarchy_file(
+        tmp_path,
+        [
+            ("C1", "Ville", "commune", None),
+            ("A1", "Arrondissement 1", "arrondissement", "C1"),
+            ("Q1", "Quartier 1", "quartier", "A1"),
+            ("Q2", "Quartier 2", "quartier", "A1"),
+        ],
+    )
+    init_workspace(
+        store,
+        name="Ville",
+        admin=AdminLayer(
+            path,
+            code_field="code",
+            name_field="nom",
+            level_field="niveau",
+            parent_field="parent",
+        ),
+    )
+    rows = [r for b in store.read_batches("unites_admin") for r in b.to_pylist()]
+    assert [(r["code"], r["level"], r["parent_code"]) for r in rows] == [
+        ("C1", "commune", None),
+        ("A1", "arrondissement", "C1"),
+        ("Q1", "quartier", "A1"),
+        ("Q2", "quartier", "A1"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([("A1", "a", "district", None)], "not one of"),
+        ([("Q1", "q", "quartier", "X9")], "unknown parent 'X9'"),
+        ([("Q1", "q", "quartier", None), ("Q1", "r", "quartier", None)], "twice"),
+        (
+            [("Q1", "q", "quartier", None), ("A1", "a", "arrondissement", "Q1")],
+            "cannot belong",
+        ),
+    ],
+)
+def test_bad_hierarchy_is_refused_and_changes_nothing(
+    store: SqlStore, tmp_path: Path, rows: list[tuple], message: str
+) -> None:
+    path = _hierarchy_file(tmp_path, rows)
+    layer = AdminLayer(
+        path,
+        code_field="code",
+        name_field="nom",
+        level_field="niveau",
+        parent_field="parent",
+    )
+    with pytest.raises(InvalidInput, match=message):
+        init_workspace(store, name="Ville", admin=layer)
+    assert store.list_datasets() == []

@@ -27,6 +27,10 @@ class AdminLayer:
     level: str = "quartier"
     code_field: str | None = None
     name_field: str | None = None
+    #: a field giving each unit's level, when the layer mixes levels
+    level_field: str | None = None
+    #: a field giving each unit's parent code (else the commune)
+    parent_field: str | None = None
 
 
 def read_geometries(path: str | Path) -> tuple[list[dict], list[shapely.Geometry]]:
@@ -81,6 +85,55 @@ def _to_multi_wkb(geom: shapely.Geometry) -> bytes:
     return shapely.to_wkb(geom, flavor="iso")
 
 
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip() or None
+
+
+def _levels(rows: list[dict], admin: AdminLayer) -> list[str]:
+    if admin.level_field is None:
+        return [admin.level] * len(rows)
+    levels = []
+    for i, r in enumerate(rows, start=1):
+        value = (_text(r.get(admin.level_field)) or "").lower()
+        if value not in ADMIN_LEVELS:
+            raise InvalidInput(
+                f"{admin.path.name}, feature {i}: level {value!r} in "
+                f"{admin.level_field!r} is not one of {', '.join(ADMIN_LEVELS)}"
+            )
+        levels.append(value)
+    return levels
+
+
+def _check_hierarchy(units: dict[str, list], path: Path) -> None:
+    """Codes are unique and present; parents exist and sit one level up."""
+    rank = {level: i for i, level in enumerate(ADMIN_LEVELS)}
+    level_of: dict[str, str] = {}
+    for i, (code, level) in enumerate(zip(units["code"], units["level"], strict=True)):
+        if code is None:
+            raise InvalidInput(f"{path.name}, unit {i}: no code")
+        if code in level_of:
+            raise InvalidInput(f"{path.name}: code {code!r} is used twice")
+        level_of[code] = level
+    for code, level, parent in zip(
+        units["code"], units["level"], units["parent_code"], strict=True
+    ):
+        if parent is None:
+            continue
+        if parent not in level_of:
+            raise InvalidInput(
+                f"{path.name}: unit {code!r} has unknown parent {parent!r}"
+            )
+        if rank[level_of[parent]] >= rank[level]:
+            raise InvalidInput(
+                f"{path.name}: unit {code!r} ({level}) cannot belong to "
+                f"{parent!r} ({level_of[parent]})"
+            )
+
+
 def _pick(
     columns: list[str],
     wanted: str | None,
@@ -118,21 +171,32 @@ def _import_admin(
     columns = list(rows[0]) if rows else []
     code_f = _pick(columns, admin.code_field, _CODE_NAMES, "code", admin.path)
     name_f = _pick(columns, admin.name_field, _NAME_NAMES, "name", admin.path)
-    codes = [str(r[code_f]) if r[code_f] is not None else None for r in rows]
-    names = [r[name_f] for r in rows]
-    units: dict[str, list] = {
-        "code": [commune_code],
-        "name": [commune_name],
-        "level": ["commune"],
-        "parent_code": [None],
-        "geometry": [boundary_wkt and _to_multi_wkb(shapely.from_wkt(boundary_wkt))],
-    }
-    for code, nm, geom in zip(codes, names, geoms, strict=True):
+    levels = _levels(rows, admin)
+    codes = [_text(r[code_f]) for r in rows]
+    parents = [
+        _text(r[admin.parent_field]) if admin.parent_field else None for r in rows
+    ]
+    has_commune = "commune" in levels
+    units: dict[str, list] = {k: [] for k in ("code", "name", "level", "parent_code")}
+    units["geometry"] = []
+    if not has_commune:
+        units["code"].append(commune_code)
+        units["name"].append(commune_name)
+        units["level"].append("commune")
+        units["parent_code"].append(None)
+        units["geometry"].append(
+            boundary_wkt and _to_multi_wkb(shapely.from_wkt(boundary_wkt))
+        )
+    top = commune_code if not has_commune else None
+    for r, code, level, parent, geom in zip(
+        rows, codes, levels, parents, geoms, strict=True
+    ):
         units["code"].append(code)
-        units["name"].append(nm)
-        units["level"].append(admin.level)
-        units["parent_code"].append(commune_code)
+        units["name"].append(r[name_f])
+        units["level"].append(level)
+        units["parent_code"].append(parent or (None if level == "commune" else top))
         units["geometry"].append(None if geom is None else _to_multi_wkb(geom))
+    _check_hierarchy(units, admin.path)
     gtype = (
         "MULTIPOLYGON"
         if all(g is None or g.geom_type in ("Polygon", "MultiPolygon") for g in geoms)

@@ -153,6 +153,14 @@ def test_demo_round_trip_through_postgis(
         assert migrate(pg, back) == n_versions
         assert assert_same_workspace(source, pg) == n_versions
         assert assert_same_workspace(source, back) == n_versions
+        # the audit log travels too, in order, with its dates
+        log = [
+            (e["at"], e["action"], e["target"]) for e in source.list_audit(limit=None)
+        ]
+        moved = [
+            (e["at"], e["action"], e["target"]) for e in back.list_audit(limit=None)
+        ]
+        assert moved[-len(log) :] == log and moved[0][1] == "migrate"
         history = back.list_versions("erosions")
         assert [v.restored_from for v in history] == [None, None, None, 1]
         assert [v.message for v in history][1] == "contrôle terrain"

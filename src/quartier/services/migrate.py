@@ -11,7 +11,8 @@ Step = Callable[[str, int], None]
 
 
 def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) -> int:
-    """Copy workspace, organisations and every version of every dataset.
+    """Copy workspace, organisations, every version of every dataset and the
+    audit log.
 
     Versions are replayed in order with their original dates, so the target
     holds the same history (same counts, same changes, same geometries).
@@ -51,6 +52,14 @@ def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) 
             copied += 1
             if on_step:
                 on_step(ds.slug, v.version)
+    for entry in reversed(source.list_audit(limit=None)):
+        target.audit(
+            actor=entry["actor"],
+            action=entry["action"],
+            target=entry["target"],
+            detail=entry["detail"],
+            at=entry["at"],
+        )
     target.audit(
         actor="cli",
         action="migrate",

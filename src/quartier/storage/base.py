@@ -595,12 +595,19 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
 
     # ----------------------------------------------------------------- audit
     def audit(
-        self, *, actor: str, action: str, target: str, detail: dict | None = None
+        self,
+        *,
+        actor: str,
+        action: str,
+        target: str,
+        detail: dict | None = None,
+        at: str | None = None,
     ) -> None:
+        """Record a write (or a read of restricted data) in the audit log."""
         with self._write() as conn:
             conn.execute(
                 s.audit.insert().values(
-                    at=now(),
+                    at=at or now(),
                     actor=actor,
                     action=action,
                     target=target,
@@ -608,7 +615,8 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
                 )
             )
 
-    def list_audit(self, *, limit: int = 100) -> list[dict[str, Any]]:
+    def list_audit(self, *, limit: int | None = 100) -> list[dict[str, Any]]:
+        """Newest first; ``limit=None`` for the whole log."""
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(s.audit).order_by(s.audit.c.id.desc()).limit(limit)

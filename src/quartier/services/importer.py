@@ -18,11 +18,9 @@ from quartier.io.normalise import ImportReport, Normaliser
 from quartier.io.readers import open_source
 from quartier.io.source import SourceLayer
 from quartier.services.statistics import join_statistics
-from quartier.storage.base import SqlStore
+from quartier.storage.base import RESERVED_PREFIXES, SqlStore
 
 Progress = Callable[[int], None]
-#: Mirrors SqlStore._insert_dataset, checked before a multi-layer import writes.
-_RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "quartier_")
 
 
 @dataclass
@@ -186,7 +184,7 @@ def _check_target(store: SqlStore, path: Path, prep: _Prepared) -> None:
         ds = store.get_dataset(slug)
     except NotFound:
         validate_slug(slug)
-        if slug.startswith(_RESERVED_PREFIXES):
+        if slug.startswith(RESERVED_PREFIXES):
             raise InvalidInput(
                 f"layer {prep.layer.name!r}: dataset identifier "
                 f"{slug!r} uses a reserved prefix"

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 VERSION_COL = "quartier_version"
 VERSION_TO_COL = "quartier_version_to"
 HASH_COL = "quartier_hash"
+#: table-name prefixes of GeoPackage, SQLite and Quartier's own tables
+RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "quartier_")
 RESERVED_COLUMNS = {"fid", "geom", "geometry", VERSION_COL, VERSION_TO_COL, HASH_COL}
 BBox = tuple[float, float, float, float]
 Progress = Callable[[int], None]
@@ -238,13 +240,13 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
 
     def _insert_dataset(self, conn: sa.Connection, ds: Dataset) -> None:
         validate_slug(ds.slug)
-        if ds.slug.startswith(("gpkg_", "rtree_", "sqlite_", "quartier_")):
+        if ds.slug.startswith(RESERVED_PREFIXES):
             raise InvalidInput(f"dataset identifier {ds.slug!r} uses a reserved prefix")
         if self._dataset_row(conn, ds.slug, missing_ok=True) is not None:
             raise Conflict(f"dataset {ds.slug!r} already exists")
         table = ds.table_name or ds.slug
         validate_slug(table)
-        if table.startswith(("gpkg_", "rtree_", "sqlite_", "quartier_")):
+        if table.startswith(RESERVED_PREFIXES):
             raise InvalidInput(f"table name {table!r} uses a reserved prefix")
         if conn.execute(
             sa.select(s.datasets.c.slug).where(s.datasets.c.table_name == table)

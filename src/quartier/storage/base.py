@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -39,6 +37,7 @@ from quartier.domain.catalogue import validate_slug
 from quartier.domain.versioning import diff_states, row_hashes, summarise
 from quartier.errors import Conflict, InvalidInput, NotFound
 from quartier.storage import schema as s
+from quartier.storage.tables import BBox, FeatureTables
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,6 @@ HASH_COL = "quartier_hash"
 #: table-name prefixes of GeoPackage, SQLite and Quartier's own tables
 RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "quartier_")
 RESERVED_COLUMNS = {"fid", "geom", "geometry", VERSION_COL, VERSION_TO_COL, HASH_COL}
-BBox = tuple[float, float, float, float]
 Progress = Callable[[int], None]
 
 
@@ -97,7 +95,7 @@ def _union(boxes: list[BBox]) -> BBox | None:
     )
 
 
-class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
+class SqlStore(FeatureTables):
     """The store protocol, implemented once over SQLAlchemy Core.
 
     Subclasses supply the feature-table operations of their format.
@@ -624,85 +622,3 @@ class SqlStore(ABC):  # noqa: B024 (hooks below have defaults)
                 sa.select(s.audit).order_by(s.audit.c.id.desc()).limit(limit)
             ).mappings()
             return [dict(r, detail=json.loads(r["detail"])) for r in rows]
-
-    # --------------------------------------------- feature-table operations
-    @abstractmethod
-    def _create_table(
-        self, conn: sa.Connection, table: str, columns: list[Field], ds: Dataset
-    ) -> None: ...
-
-    @abstractmethod
-    def _add_columns(
-        self, conn: sa.Connection, table: str, old: list[Field], new: list[Field]
-    ) -> None: ...
-
-    @abstractmethod
-    def _insert_batch(
-        self,
-        conn: sa.Connection,
-        table: str,
-        fields: list[Field],
-        batch: pa.RecordBatch,
-        hashes: np.ndarray,
-        version: int,
-        spatial: bool,
-    ) -> BBox | None: ...
-
-    @abstractmethod
-    def _states(
-        self,
-        conn: sa.Connection,
-        table: str,
-        *,
-        below: int | None = None,
-        at: int | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]: ...
-
-    @abstractmethod
-    def _values(
-        self, conn: sa.Connection, table: str, column: str, fids: np.ndarray
-    ) -> list[Any]: ...
-
-    @abstractmethod
-    def _retire(
-        self, conn: sa.Connection, table: str, fids: np.ndarray, version: int
-    ) -> None: ...
-
-    @abstractmethod
-    def _delete(self, conn: sa.Connection, table: str, fids: np.ndarray) -> None: ...
-
-    @abstractmethod
-    def _count(self, conn: sa.Connection, table: str, at: int | None) -> int: ...
-
-    @abstractmethod
-    def _extent(self, conn: sa.Connection, table: str) -> BBox | None: ...
-
-    def _end_inserts(  # noqa: B027 (an optional hook)
-        self, conn: sa.Connection, table: str, error: BaseException | None
-    ) -> None:
-        """Hook: the last batch of a version was inserted (or failed)."""
-
-    def _after_version(  # noqa: B027 (an optional hook)
-        self,
-        conn: sa.Connection,
-        table: str,
-        ds: Dataset,
-        bbox: BBox | None,
-        stamp: str,
-    ) -> None:
-        """Hook: the GeoPackage refreshes ``gpkg_contents``."""
-
-    @abstractmethod
-    def _select(
-        self,
-        table: str,
-        fields: list[Field],
-        spatial: bool,
-        at: int | None,
-        bbox: BBox | None,
-        batch_size: int,
-    ) -> Iterator[pa.RecordBatch]: ...
-
-    @abstractmethod
-    def backup(self, path: str) -> None:
-        """Write a consistent snapshot of the whole workspace to ``path``."""

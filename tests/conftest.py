@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from quartier.services.demo import build_demo
 from quartier.storage import open_store
 from quartier.storage.base import SqlStore
 
@@ -101,3 +102,44 @@ def shared_data() -> Path:
             pytrace=False,
         )
     return SHARED
+
+
+# ------------------------------------------------ the demo city, read-only
+@pytest.fixture(scope="session")
+def demo_gpkg(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = str(tmp_path_factory.mktemp("demo") / "demo.gpkg")
+    with open_store(path) as st:
+        build_demo(st)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_pg(pg_template: str) -> Iterator[str]:
+    name = "qt_demo_" + uuid.uuid4().hex[:8]
+    with _admin_conn() as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    url = _url_for(name)
+    try:
+        with open_store(url) as st:
+            build_demo(st)
+        yield url
+    finally:
+        with _admin_conn() as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["gpkg", "postgis"], scope="session")
+def demo_url(request: pytest.FixtureRequest) -> str:
+    """The demo city, read-only, on each store."""
+    return request.getfixturevalue(
+        "demo_gpkg" if request.param == "gpkg" else "demo_pg"
+    )
+
+
+@pytest.fixture
+def demo_store(demo_url: str) -> Iterator[SqlStore]:
+    st = open_store(demo_url, create=False)
+    try:
+        yield st
+    finally:
+        st.close()

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from quartier.cli_users import users_app
 from quartier.domain import ActorKind, Organisation
 from quartier.errors import QuartierError
 from quartier.i18n import _
-from quartier.settings import load_settings
+from quartier.settings import Settings, load_settings
 from quartier.storage import open_store
-from quartier.storage.base import SqlStore
 
 app = typer.Typer(
     help="Quartier — les données urbaines de la ville, avec leur histoire.",
@@ -30,23 +27,16 @@ orgs_app = typer.Typer(
     help="Organisations (les acteurs de la ville).", no_args_is_help=True
 )
 app.add_typer(orgs_app, name="organisations")
-out = Console()
-err = Console(stderr=True)
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", help="Store: FILE.gpkg or postgresql://… (QUARTIER_DB)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-
-
-def _store(db: str | None, *, create: bool = True) -> SqlStore:
-    return open_store(load_settings(db=db).db, create=create)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+app.add_typer(users_app, name="users")
+from quartier.cli_common import (  # noqa: E402
+    DbOpt,
+    JsonOpt,
+    QuietOpt,
+    _print_json,
+    _store,
+    err,
+    out,
+)
 
 
 @contextmanager
@@ -381,6 +371,8 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Ne pas lancer le serveur.")
     ] = False,
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -402,13 +394,46 @@ def demo(
         )
         for d in summary["datasets"]:
             out.print(f"  {d['slug']:<28} {d['feature_count']:>6,}  {d['title']}")
-    if not no_serve and not quiet:
-        err.print(
-            _(
-                "Le serveur web arrive avec l'API (quartier serve) ; "
-                "ouvrez {db} dans QGIS en attendant."
-            ).format(db=db)
+    if not no_serve:
+        _serve(load_settings(db=db, host=host, port=port))
+
+
+HostOpt = Annotated[
+    str | None, typer.Option("--host", help="Adresse d'écoute (QUARTIER_HOST).")
+]
+PortOpt = Annotated[
+    int | None, typer.Option("--port", help="Port d'écoute (QUARTIER_PORT).")
+]
+
+
+@app.command()
+def serve(db: DbOpt = None, host: HostOpt = None, port: PortOpt = None) -> None:
+    """Servir le portail, l'API, OGC API – Features et les tuiles."""
+    _serve(load_settings(db=db, host=host, port=port))
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from quartier.web.app import create_app
+
+    store = open_store(settings.db, create=False)
+    store.ensure_schema()
+    err.print(
+        _("Quartier sert {db} sur http://{host}:{port}/ (Ctrl+C pour arrêter)").format(
+            db=settings.db, host=settings.host, port=settings.port
+        ),
+        highlight=False,
+    )
+    try:
+        uvicorn.run(
+            create_app(settings, store),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
         )
+    finally:
+        store.close()
 
 
 @orgs_app.command("add")

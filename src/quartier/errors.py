@@ -19,3 +19,11 @@ class InvalidInput(QuartierError):
 
 class PermissionDenied(QuartierError):
     """The caller may not see or change this."""
+
+
+class Unauthenticated(PermissionDenied):
+    """The caller must identify (sign in, or send a valid API token)."""
+
+
+class TooLarge(InvalidInput):
+    """An upload or a request exceeds a configured limit."""

@@ -6,6 +6,16 @@ Every setting can come from the environment with the prefix ``QUARTIER_``:
   (default ``./quartier.gpkg``).
 - ``QUARTIER_LANG`` — default language of user-facing text, ``fr`` or ``en``.
 - ``QUARTIER_BATCH_SIZE`` — rows per batch when importing/exporting (default 65536).
+- ``QUARTIER_HOST`` / ``QUARTIER_PORT`` — where ``quartier serve`` listens
+  (default 127.0.0.1:8000).
+- ``QUARTIER_PUBLIC_URL`` — the server's public base URL, used in links when it
+  runs behind a proxy (default: taken from each request).
+- ``QUARTIER_MAX_UPLOAD_MB`` — largest accepted upload, in MB (default 200).
+- ``QUARTIER_SECURE_COOKIES`` — ``1`` to mark session cookies ``Secure``
+  (behind HTTPS; default 0 so a LAN server over plain HTTP works).
+- ``QUARTIER_TILE_CACHE_MB`` — memory for the vector-tile cache, in MB (default 256).
+- ``QUARTIER_WEBHOOK_INTERVAL`` — seconds between webhook deliveries rounds
+  (default 2; 0 disables the dispatcher).
 """
 
 from __future__ import annotations
@@ -24,6 +34,13 @@ class Settings:
     db: str = DEFAULT_DB
     lang: str = "fr"
     batch_size: int = 65536
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    max_upload_mb: int = 200
+    secure_cookies: int = 0
+    tile_cache_mb: int = 256
+    webhook_interval: int = 2
 
 
 def load_settings(

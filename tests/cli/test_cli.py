@@ -37,6 +37,12 @@ VERBS = [
     "organisations",
     "organisations add",
     "organisations list",
+    "serve",
+    "users",
+    "users add",
+    "users grant",
+    "users token",
+    "users list",
 ]
 
 
@@ -200,11 +206,12 @@ def test_bad_file_one_line_on_stderr(tmp_path: Path, bad: Path) -> None:
 
 
 def test_help_of_every_verb(tmp_path: Path) -> None:
-    from quartier.cli import app, orgs_app
+    from quartier.cli import app, orgs_app, users_app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
     names |= {f"organisations {c.name}" for c in orgs_app.registered_commands}
+    names |= {f"users {c.name}" for c in users_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)

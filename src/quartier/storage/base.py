@@ -37,6 +37,7 @@ from quartier.domain.catalogue import validate_slug
 from quartier.domain.versioning import diff_states, row_hashes, summarise
 from quartier.errors import Conflict, InvalidInput, NotFound
 from quartier.storage import schema as s
+from quartier.storage.accounts import AccountsMixin
 from quartier.storage.tables import BBox, FeatureTables
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,27 @@ def _union(boxes: list[BBox]) -> BBox | None:
     )
 
 
-class SqlStore(FeatureTables):
+def _upgrade(conn: sa.Connection, found: int) -> None:
+    """Bring an older workspace to the current schema, in place."""
+    if found < 2:  # users gained email, is_admin, active
+        false = "0" if conn.dialect.name == "sqlite" else "false"
+        true = "1" if conn.dialect.name == "sqlite" else "true"
+        for ddl in (
+            "ALTER TABLE quartier_users ADD COLUMN email TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE quartier_users ADD COLUMN is_admin BOOLEAN NOT NULL "
+            f"DEFAULT {false}",
+            "ALTER TABLE quartier_users ADD COLUMN active BOOLEAN NOT NULL "
+            f"DEFAULT {true}",
+        ):
+            conn.exec_driver_sql(ddl)
+    conn.execute(
+        s.meta.update()
+        .where(s.meta.c.key == "schema_version")
+        .values(value=str(s.SCHEMA_VERSION))
+    )
+
+
+class SqlStore(AccountsMixin, FeatureTables):
     """The store protocol, implemented once over SQLAlchemy Core.
 
     Subclasses supply the feature-table operations of their format.
@@ -135,6 +156,8 @@ class SqlStore(FeatureTables):
                     f"{self.url}: written by a newer Quartier (schema {row[0]}); "
                     "upgrade Quartier"
                 )
+            elif int(row[0]) < s.SCHEMA_VERSION:
+                _upgrade(conn, int(row[0]))
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
@@ -303,10 +326,19 @@ class SqlStore(FeatureTables):
         values = {k: values[k] for k in changes}
         with self._write() as conn:
             self._check_orgs(conn, merged)
+            stamp = now()
             conn.execute(
                 s.datasets.update()
                 .where(s.datasets.c.slug == slug)
-                .values(**values, updated=now())
+                .values(**values, updated=stamp)
+            )
+            self._record_change(
+                conn,
+                at=stamp,
+                dataset=slug,
+                version=None,
+                kind="metadata",
+                detail={"fields": sorted(changes)},
             )
         return self.get_dataset(slug)
 
@@ -468,6 +500,19 @@ class SqlStore(FeatureTables):
                 )
             )
             self._after_version(conn, table, ds, bbox, stamp)
+            self._record_change(
+                conn,
+                at=stamp,
+                dataset=slug,
+                version=n,
+                kind="version",
+                detail={
+                    "added": summary.added,
+                    "removed": summary.removed,
+                    "changed": summary.changed,
+                    "feature_count": count,
+                },
+            )
         return self.get_version(slug, n)
 
     @staticmethod

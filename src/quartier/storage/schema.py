@@ -11,7 +11,7 @@ import sqlalchemy as sa
 # GeoPackage readers (GDAL, QGIS) know TEXT/INTEGER/REAL, not VARCHAR(n) or BIGINT.
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -113,6 +113,80 @@ users = sa.Table(
     sa.Column("username", sa.Text, primary_key=True),
     sa.Column("display_name", sa.Text, nullable=False, default=""),
     sa.Column("password_hash", sa.Text),
+    sa.Column("created", sa.Text, nullable=False),
+    # added in schema 2
+    sa.Column("email", sa.Text, nullable=False, default=""),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+)
+
+#: a user's role in an organisation (admin, steward, moderator, contributor, viewer)
+memberships = sa.Table(
+    "quartier_memberships",
+    metadata,
+    sa.Column(
+        "username", sa.Text, sa.ForeignKey("quartier_users.username"), primary_key=True
+    ),
+    sa.Column(
+        "organisation",
+        sa.Text,
+        sa.ForeignKey("quartier_organisations.slug"),
+        primary_key=True,
+    ),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+)
+
+#: API tokens: only a SHA-256 of the secret is kept (tokens are 256-bit random)
+tokens = sa.Table(
+    "quartier_tokens",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("username", sa.Text, sa.ForeignKey("quartier_users.username")),
+    sa.Column("name", sa.Text, nullable=False, default=""),
+    sa.Column("secret_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("expires", sa.Text),
+    sa.Column("last_used", sa.Text),
+    sa.Column("revoked", sa.Text),
+)
+
+#: browser sessions: a SHA-256 of the cookie value, the CSRF token and expiry
+sessions = sa.Table(
+    "quartier_sessions",
+    metadata,
+    sa.Column("id_hash", sa.Text, primary_key=True),
+    sa.Column("username", sa.Text, sa.ForeignKey("quartier_users.username")),
+    sa.Column("csrf", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("expires", sa.Text, nullable=False),
+)
+
+#: the change feed: one row per new dataset version (or metadata change), in order
+changes = sa.Table(
+    "quartier_changes",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default="{}"),
+)
+
+#: outgoing webhooks; ``cursor`` is the last change-feed ``seq`` delivered
+webhooks = sa.Table(
+    "quartier_webhooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.Text, sa.ForeignKey("quartier_users.username")),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("datasets", sa.Text, nullable=False, default="[]"),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("cursor", sa.Integer, nullable=False, default=0),
+    sa.Column("failures", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text, nullable=False, default=""),
     sa.Column("created", sa.Text, nullable=False),
 )
 

@@ -1,0 +1,162 @@
+"""The one authorisation layer: who may see or change what.
+
+Every output — OGC items, tiles, downloads, exports, the DCAT catalogue,
+search, the change feed, webhooks, forms, the portal — asks this module and
+nothing else. It is pure: it reads a :class:`Principal` and a dataset's
+metadata, never the store or the request.
+
+Rules (documented in ``docs/architecture.md``):
+
+======================  =====================================================
+access level            who may read the dataset
+======================  =====================================================
+``public``              everyone, anonymous included
+``partners``            any signed-in user with a role in an organisation
+``restricted``          members (any role) of the producer or steward
+``confidential``        admin, steward or moderator of the producer or steward
+======================  =====================================================
+
+Platform administrators may read and change everything. Sensitive fields
+(personal data) are removed from every output unless the caller is an admin,
+steward or moderator of the producer or steward organisation. Changing a
+dataset (new version, metadata, access level, restore) takes an admin or
+steward role in its producer or steward organisation.
+
+A dataset the caller may not read does not exist for them: callers get the
+same "not found" as for an unknown identifier, so restricted names never leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from quartier.domain.accounts import Role
+from quartier.domain.catalogue import AccessLevel, Dataset
+from quartier.errors import NotFound, PermissionDenied, Unauthenticated
+
+_EDITORS = frozenset({Role.ADMIN, Role.STEWARD})
+_CUSTODIANS = frozenset({Role.ADMIN, Role.STEWARD, Role.MODERATOR})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a user (with roles per organisation) or nobody."""
+
+    username: str | None = None
+    is_admin: bool = False
+    roles: Mapping[str, Role] = field(default_factory=dict)
+    #: how the caller was identified: anonymous, session, token, local
+    via: str = "anonymous"
+
+    @property
+    def authenticated(self) -> bool:
+        return self.username is not None
+
+    @property
+    def label(self) -> str:
+        """The name written in the audit log."""
+        return self.username or "anonymous"
+
+
+ANONYMOUS = Principal()
+#: the operator at the machine (CLI): owns the workspace file or database
+LOCAL = Principal(username="local", is_admin=True, via="local")
+
+
+def _role_in(p: Principal, ds: Dataset) -> set[Role]:
+    orgs = {o for o in (ds.producer, ds.steward) if o}
+    return {role for org, role in p.roles.items() if org in orgs}
+
+
+def can_read(p: Principal, ds: Dataset) -> bool:
+    """May ``p`` see that ``ds`` exists and read its (masked) features?"""
+    if p.is_admin:
+        return True
+    level = AccessLevel(ds.access)
+    if level is AccessLevel.PUBLIC:
+        return True
+    if not p.authenticated:
+        return False
+    if level is AccessLevel.PARTNERS:
+        return bool(p.roles)
+    roles = _role_in(p, ds)
+    if level is AccessLevel.RESTRICTED:
+        return bool(roles)
+    return bool(roles & _CUSTODIANS)  # confidential
+
+
+def can_write(p: Principal, ds: Dataset) -> bool:
+    """May ``p`` add versions, edit metadata, change access, restore?"""
+    return p.is_admin or bool(_role_in(p, ds) & _EDITORS)
+
+
+def can_create(p: Principal, organisation: str | None) -> bool:
+    """May ``p`` create a dataset produced by ``organisation``?"""
+    if p.is_admin:
+        return True
+    return organisation is not None and p.roles.get(organisation) in _EDITORS
+
+
+def can_manage(p: Principal, organisation: str | None = None) -> bool:
+    """Users, roles and tokens of an organisation (or the platform: admins)."""
+    if p.is_admin:
+        return True
+    return organisation is not None and p.roles.get(organisation) is Role.ADMIN
+
+
+def hidden_fields(p: Principal, ds: Dataset) -> frozenset[str]:
+    """Sensitive fields ``p`` must not see in any output of ``ds``."""
+    if not ds.sensitive_fields or p.is_admin or _role_in(p, ds) & _CUSTODIANS:
+        return frozenset()
+    return frozenset(ds.sensitive_fields)
+
+
+def must_audit_read(ds: Dataset) -> bool:
+    """Reads of restricted and confidential data are written to the audit log."""
+    return AccessLevel(ds.access) in (AccessLevel.RESTRICTED, AccessLevel.CONFIDENTIAL)
+
+
+def require_read(p: Principal, ds: Dataset) -> Dataset:
+    if not can_read(p, ds):
+        raise NotFound(f"no dataset {ds.slug!r}")
+    return ds
+
+
+def require_write(p: Principal, ds: Dataset) -> Dataset:
+    require_read(p, ds)
+    if not can_write(p, ds):
+        raise PermissionDenied(
+            f"{p.label} may not change dataset {ds.slug!r}: it takes an admin or "
+            "steward role in its producer or steward organisation"
+        )
+    return ds
+
+
+def require_manage(p: Principal, organisation: str | None = None) -> None:
+    if not can_manage(p, organisation):
+        raise PermissionDenied(
+            f"{p.label} may not manage "
+            + (f"organisation {organisation!r}" if organisation else "the platform")
+        )
+
+
+def require_signed_in(p: Principal) -> Principal:
+    if not p.authenticated:
+        raise Unauthenticated("sign in or send an API token")
+    return p
+
+
+D = TypeVar("D", bound=Dataset)
+
+
+def readable(p: Principal, datasets: Iterable[D]) -> list[D]:
+    """The datasets ``p`` may see, in the given order."""
+    return [ds for ds in datasets if can_read(p, ds)]
+
+
+def visible_columns(p: Principal, ds: Dataset, columns: Sequence[str]) -> list[str]:
+    """``columns`` minus the sensitive ones ``p`` may not see."""
+    hidden = hidden_fields(p, ds)
+    return [c for c in columns if c not in hidden]

@@ -1,0 +1,32 @@
+"""What every CLI module shares: consoles, common options, opening the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from quartier.settings import load_settings
+from quartier.storage import open_store
+from quartier.storage.base import SqlStore
+
+out = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Store: FILE.gpkg or postgresql://… (QUARTIER_DB)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def _store(db: str | None, *, create: bool = True) -> SqlStore:
+    return open_store(load_settings(db=db).db, create=create)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,70 @@
+"""The platform API under ``/api``: sessions, and (later) everything else."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+
+from quartier.access import Principal
+from quartier.services import accounts
+from quartier.web import openapi
+from quartier.web.context import AppContext
+from quartier.web.deps import SESSION_COOKIE, context, principal
+
+router = APIRouter(prefix="/api", tags=["Plateforme"])
+Ctx = Annotated[AppContext, Depends(context)]
+Caller = Annotated[Principal, Depends(principal)]
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi_json(request: Request) -> dict[str, Any]:
+    return openapi.document(
+        request,
+        "api",
+        title="Quartier — API de la plateforme",
+        description="Jeux de données, versions, organisations, utilisateurs, "
+        "imports, flux des changements.",
+    )
+
+
+class Credentials(BaseModel):
+    username: str
+    password: str
+
+
+@router.post("/session")
+def sign_in(body: Credentials, response: Response, ctx: Ctx) -> dict[str, str]:
+    """Open a browser session: sets an HttpOnly cookie, returns the CSRF token."""
+    user = accounts.authenticate(ctx.store, body.username, body.password)
+    session = accounts.start_session(ctx.store, user)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.cookie,
+        max_age=accounts.SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=bool(ctx.settings.secure_cookies),
+        path="/",
+    )
+    return {"username": user.username, "csrf_token": session.csrf}
+
+
+@router.delete("/session", status_code=204)
+def sign_out(request: Request, response: Response, ctx: Ctx, who: Caller) -> None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.end_session(ctx.store, cookie)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me")
+def me(who: Caller) -> dict[str, Any]:
+    """Who the server thinks you are, with your roles per organisation."""
+    return {
+        "username": who.username,
+        "is_admin": who.is_admin,
+        "roles": {org: str(role) for org, role in who.roles.items()},
+        "via": who.via,
+    }

@@ -407,16 +407,40 @@ PortOpt = Annotated[
 
 
 @app.command()
-def serve(db: DbOpt = None, host: HostOpt = None, port: PortOpt = None) -> None:
+def serve(
+    db: DbOpt = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processus serveurs (1 par cœur).")
+    ] = 1,
+) -> None:
     """Servir le portail, l'API, OGC API – Features et les tuiles."""
-    _serve(load_settings(db=db, host=host, port=port))
+    _serve(load_settings(db=db, host=host, port=port), workers=workers)
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, *, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
     from quartier.web.app import create_app
 
+    if workers > 1:  # each worker opens the store itself (quartier.web.asgi)
+        os.environ.update(
+            QUARTIER_DB=settings.db,
+            QUARTIER_HOST=settings.host,
+            QUARTIER_PORT=str(settings.port),
+        )
+        uvicorn.run(
+            "quartier.web.asgi:app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
     store = open_store(settings.db, create=False)
     store.ensure_schema()
     err.print(

@@ -17,8 +17,10 @@ import pyogrio
 import pytest
 import shapely
 
+from quartier.access import LOCAL
 from quartier.domain import Dataset, Field, FieldType
 from quartier.errors import Conflict
+from quartier.services import accounts
 from quartier.services.catalogue import export_dataset, restore_version
 from quartier.services.demo import build_demo
 from quartier.services.importer import ImportOptions, import_path
@@ -35,6 +37,8 @@ def demo_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with open_store(str(path)) as store:
         build_demo(store)
         add_history(store, folder)
+        accounts.create_user(store, "awa", password="un-mot-de-passe", actor=LOCAL)
+        accounts.grant_role(store, "awa", "commune_kisenso", "steward", actor=LOCAL)
     return path
 
 
@@ -161,6 +165,10 @@ def test_demo_round_trip_through_postgis(
             (e["at"], e["action"], e["target"]) for e in back.list_audit(limit=None)
         ]
         assert moved[-len(log) :] == log and moved[0][1] == "migrate"
+        # accounts travel: the password still works after two moves
+        assert accounts.authenticate(back, "awa", "un-mot-de-passe").roles == {
+            "commune_kisenso": "steward"
+        }
         history = back.list_versions("erosions")
         assert [v.restored_from for v in history] == [None, None, None, 1]
         assert [v.message for v in history][1] == "contrôle terrain"

@@ -142,3 +142,26 @@ def test_a_schema_1_workspace_is_upgraded_in_place(store_url):
         st.ensure_schema()
         assert st.get_user("old").active is True
         assert st.get_user("old").is_admin is False
+
+
+def test_accounts_dump_and_load_between_stores(store, gpkg_url):
+    from quartier.storage import open_store
+
+    store.ensure_schema()
+    _org(store)
+    store.add_user("awa", password_hash="$argon2id$h", created=T, is_admin=True)
+    store.grant("awa", "ong", Role.MODERATOR, created=T)
+    store.add_token(Token("t1", "awa", created=T), secret_hash="h1")
+    store.add_webhook(
+        username="awa", url="http://x", secret="s", datasets=[], created=T, cursor=3
+    )
+    dump = store.dump_accounts()
+    with open_store(gpkg_url.replace("ville", "copy")) as other:
+        other.ensure_schema()
+        _org(other)
+        other.load_accounts(dump)
+        u = other.get_user("awa")
+        assert (u.is_admin, u.roles) == (True, {"ong": Role.MODERATOR})
+        assert other.password_hash("awa") == "$argon2id$h"
+        assert other.token_by_hash("h1").id == "t1"
+        assert [h["cursor"] for h in other.list_webhooks()] == [0]

@@ -11,8 +11,8 @@ Step = Callable[[str, int], None]
 
 
 def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) -> int:
-    """Copy workspace, organisations, every version of every dataset and the
-    audit log.
+    """Copy workspace, organisations, every version of every dataset, users
+    (with their roles, hashed passwords and tokens), webhooks and the audit log.
 
     Versions are replayed in order with their original dates, so the target
     holds the same history (same counts, same changes, same geometries).
@@ -52,6 +52,7 @@ def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) 
             copied += 1
             if on_step:
                 on_step(ds.slug, v.version)
+    target.load_accounts(source.dump_accounts())
     for entry in reversed(source.list_audit(limit=None)):
         target.audit(
             actor=entry["actor"],

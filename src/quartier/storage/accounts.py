@@ -337,6 +337,37 @@ class AccountsMixin:
         with self._write() as conn:
             conn.execute(s.webhooks.delete().where(s.webhooks.c.id == hook_id))
 
+    # -------------------------------------------------------------- migration
+    _ACCOUNT_TABLES = ("users", "memberships", "tokens", "webhooks")
+
+    def dump_accounts(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of the account tables (hashes included), for migration."""
+        with self._read() as conn:
+            return {
+                name: [
+                    dict(r)
+                    for r in conn.execute(sa.select(getattr(s, name))).mappings()
+                ]
+                for name in self._ACCOUNT_TABLES
+            }
+
+    def load_accounts(self, dump: dict[str, list[dict[str, Any]]]) -> None:
+        """Insert rows from :meth:`dump_accounts`, in one transaction.
+
+        Webhook cursors restart at the end of this store's change feed: the
+        source's sequence numbers mean nothing here, and replaying history to
+        subscribers would flood them.
+        """
+        with self._write() as conn:
+            last = conn.execute(sa.select(sa.func.max(s.changes.c.seq))).scalar() or 0
+            for name in self._ACCOUNT_TABLES:
+                rows = dump.get(name, [])
+                if name == "webhooks":
+                    rows = [{k: v for k, v in r.items() if k != "id"} for r in rows]
+                    rows = [dict(r, cursor=last) for r in rows]
+                if rows:
+                    conn.execute(getattr(s, name).insert(), rows)
+
 
 def _token(row: Any) -> Token:
     return Token(

@@ -919,3 +919,20 @@ def test_gdal_append_fires_standard_rtree_triggers(gpkg_url, tmp_path):
             "WHERE id = (SELECT max(fid) FROM routes)"
         ).fetchone()
     assert box == (7, 7, 8, 8)
+
+
+def test_percent_and_quotes_in_field_names(store):
+    """``taux_%`` is a real census column name; psycopg reads ``%`` as a
+    placeholder unless the store doubles it where (and only where) it parses."""
+    dataset(store, "stats", key_field="code")
+    put(store, "stats", wkt=[pt(0, 0), pt(1, 1)], code=(TEXT, ["a", "b"]), **{"taux_%": (REAL, [1.5, 2.5])})
+    v2 = put(
+        store,
+        "stats",
+        wkt=[pt(0, 0), pt(1, 1)],
+        code=(TEXT, ["a", "b"]),
+        **{"taux_%": (REAL, [1.5, 3.0]), 'nom "court" 100%': (TEXT, ["x", "y"])},
+    )
+    assert v2.changed == 1 + 1  # b's rate changed; the new column counts for both rows
+    assert [r["taux_%"] for r in rows(store, "stats", version=1)] == [1.5, 2.5]
+    assert [r['nom "court" 100%'] for r in rows(store, "stats")] == ["x", "y"]

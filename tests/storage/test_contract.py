@@ -925,7 +925,13 @@ def test_percent_and_quotes_in_field_names(store):
     """``taux_%`` is a real census column name; psycopg reads ``%`` as a
     placeholder unless the store doubles it where (and only where) it parses."""
     dataset(store, "stats", key_field="code")
-    put(store, "stats", wkt=[pt(0, 0), pt(1, 1)], code=(TEXT, ["a", "b"]), **{"taux_%": (REAL, [1.5, 2.5])})
+    put(
+        store,
+        "stats",
+        wkt=[pt(0, 0), pt(1, 1)],
+        code=(TEXT, ["a", "b"]),
+        **{"taux_%": (REAL, [1.5, 2.5])},
+    )
     v2 = put(
         store,
         "stats",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,13 @@ def export_dataset(
     version: int | None = None,
     progress: Progress | None = None,
     batch_size: int = 8192,
+    exclude: Collection[str] = (),
 ) -> Path:
-    """Stream one version (default: current) of a dataset into a file."""
+    """Stream one version (default: current) of a dataset into a file.
+
+    ``exclude`` names fields to leave out (sensitive fields the reader of the
+    file may not see).
+    """
     ds = store.get_dataset(slug)
     v = store.get_version(slug, version or ds.current_version)
     fmt = fmt or format_from_path(path)
@@ -66,7 +72,7 @@ def export_dataset(
         path,
         fmt=fmt,
         layer=slug,
-        fields=list(v.fields),
+        fields=[f for f in v.fields if f.name not in exclude],
         spatial=ds.kind == "features",
         geometry_type=ds.geometry_type,
     )

@@ -1,17 +1,32 @@
-"""The platform API under ``/api``: sessions, and (later) everything else."""
+"""The platform API under ``/api``: its OpenAPI document, sessions, ``/api/me``.
+
+The other routes live in ``api_datasets``, ``api_downloads``, ``api_imports``,
+``api_accounts`` and ``api_feed``; ``LIFECYCLES`` are the start/stop hooks
+the application runs in its lifespan (job runner, webhook dispatcher).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from pydantic import Field
 
 from quartier.access import Principal
 from quartier.services import accounts
 from quartier.web import openapi
+from quartier.web.api_common import Body, stop_jobs
+from quartier.web.api_feed import start_dispatcher, stop_dispatcher
 from quartier.web.context import AppContext
 from quartier.web.deps import SESSION_COOKIE, context, principal
+
+
+def _nothing(ctx: AppContext) -> None:
+    pass
+
+
+#: (start, stop) pairs run by the application's lifespan
+LIFECYCLES = [(_nothing, stop_jobs), (start_dispatcher, stop_dispatcher)]
 
 router = APIRouter(prefix="/api", tags=["Plateforme"])
 Ctx = Annotated[AppContext, Depends(context)]
@@ -29,9 +44,9 @@ def openapi_json(request: Request) -> dict[str, Any]:
     )
 
 
-class Credentials(BaseModel):
-    username: str
-    password: str
+class Credentials(Body):
+    username: str = Field(max_length=100)
+    password: str = Field(max_length=1000)
 
 
 @router.post("/session")

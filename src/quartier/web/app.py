@@ -13,13 +13,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quartier import __version__
 from quartier.services.audit import ReadAudit
 from quartier.settings import Settings
 from quartier.storage.base import SqlStore
 from quartier.web.context import AppContext
-from quartier.web.errors import add_exception_handlers
+from quartier.web.errors import add_exception_handlers, error_response
 
 #: (startup, shutdown) pairs that areas register (webhook dispatcher…)
 Lifecycle = tuple[Callable[[AppContext], None], Callable[[AppContext], None]]
@@ -27,12 +31,27 @@ Lifecycle = tuple[Callable[[AppContext], None], Callable[[AppContext], None]]
 
 def _areas() -> list[tuple[str, APIRouter]]:
     """(OpenAPI group, router) of every area, imported late to keep start-up light."""
-    from quartier.web import api, dcat, ogc, tiles
+    from quartier.web import (
+        api,
+        api_accounts,
+        api_datasets,
+        api_downloads,
+        api_feed,
+        api_imports,
+        dcat,
+        ogc,
+        tiles,
+    )
 
     return [
         ("ogc", ogc.router),
         ("ogc", tiles.router),
         ("api", api.router),
+        ("api", api_datasets.router),
+        ("api", api_downloads.router),
+        ("api", api_imports.router),
+        ("api", api_accounts.router),
+        ("api", api_feed.router),
         ("root", dcat.router),
     ]
 
@@ -68,11 +87,56 @@ def create_app(settings: Settings, store: SqlStore) -> FastAPI:
     app.state.ctx = ctx
     app.state.groups = {}
     add_exception_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
     for group, router in _areas():
         app.include_router(router)
         app.state.groups.setdefault(group, []).extend(router.routes)
     app.add_api_route("/", _home, include_in_schema=False)
     return app
+
+
+class BodyLimit:
+    """Refuse request bodies (uploads first) larger than ``max_upload_mb``.
+
+    A declared ``Content-Length`` over the limit is answered at once, unread;
+    a body sent in chunks is cut off with a 413 as soon as it grows past the
+    limit, while it streams, before any route handler or the store sees it.
+    (Starlette's own limiter answers in plain text; this keeps the one JSON
+    error body.)
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse()(scope, receive, send)
+            return
+        total = 0
+
+        async def limited() -> Message:
+            nonlocal total
+            message = await receive()
+            total += len(message.get("body", b""))
+            if total > self.limit:
+                # FastAPI lets an HTTPException raised while reading through
+                raise HTTPException(413, self._message())
+            return message
+
+        await self.app(scope, limited, send)
+
+    def _message(self) -> str:
+        return (
+            f"request body larger than {self.limit // 2**20} MB "
+            "(setting QUARTIER_MAX_UPLOAD_MB)"
+        )
+
+    def _refuse(self) -> Response:
+        return error_response(413, "TooLarge", self._message())
 
 
 async def _home() -> HTMLResponse:
@@ -81,6 +145,6 @@ async def _home() -> HTMLResponse:
         "<!doctype html><html lang=fr><meta charset=utf-8>"
         "<title>Quartier</title><h1>Quartier</h1><ul>"
         '<li><a href="/ogc">OGC API – Features</a></li>'
-        '<li><a href="/api/docs">API de la plateforme</a></li>'
+        '<li><a href="/api/openapi.json">API de la plateforme (OpenAPI)</a></li>'
         '<li><a href="/catalog.jsonld">Catalogue DCAT</a></li></ul>'
     )

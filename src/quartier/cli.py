@@ -174,6 +174,14 @@ def import_(
         _print_json([asdict(r) | {"geometry_type": r.geometry_type()} for r in reports])
         return
     for r in reports:
+        if r.unchanged:
+            out.print(
+                _(
+                    "[bold]{ds}[/] : {src} est identique à la version {v}, "
+                    "rien à importer."
+                ).format(ds=r.dataset, src=Path(r.source).name, v=r.version)
+            )
+            continue
         out.print(
             _(
                 "[bold]{ds}[/] v{v} ← {src} : {read} lus, {stored} enregistrés, "

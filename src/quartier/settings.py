@@ -16,6 +16,8 @@ Every setting can come from the environment with the prefix ``QUARTIER_``:
 - ``QUARTIER_TILE_CACHE_MB`` — memory for the vector-tile cache, in MB (default 256).
 - ``QUARTIER_WEBHOOK_INTERVAL`` — seconds between webhook deliveries rounds
   (default 2; 0 disables the dispatcher).
+- ``QUARTIER_WEBHOOK_PRIVATE`` — ``1`` lets webhooks target loopback and private
+  addresses (a LAN deployment, tests); default 0: public addresses only.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Settings:
     secure_cookies: int = 0
     tile_cache_mb: int = 256
     webhook_interval: int = 2
+    webhook_private: int = 0
 
 
 def load_settings(

@@ -96,16 +96,20 @@ def modified_markets(tmp_path: Path) -> tuple[Path, set[int], set[int], set[int]
 
 
 # ----------------------------------------------------------------- imports
-def test_same_file_twice_gives_two_versions(store: SqlStore) -> None:
+def test_retrying_the_same_file_is_idempotent(store: SqlStore, tmp_path: Path) -> None:
     (first,) = import_path(store, MARKETS)
-    (second,) = import_path(store, MARKETS)
-    assert (first.version, second.version) == (1, 2)
-    assert (first.added, first.removed, first.changed) == (71, 0, 0)
-    assert (second.added, second.removed, second.changed) == (0, 0, 0)
-    versions = store.list_versions(first.dataset)
-    assert [v.feature_count for v in versions] == [71, 71]
-    assert versions[0].checksum == versions[1].checksum != ""
-    assert content(store, first.dataset, 1) == content(store, first.dataset, 2)
+    (again,) = import_path(store, MARKETS)
+    assert (first.version, first.added, first.unchanged) == (1, 71, False)
+    assert (again.version, again.unchanged) == (1, True)
+    assert "identical to version 1" in again.notes[-1]
+    assert [v.version for v in store.list_versions(first.dataset)] == [1]
+    assert store.list_versions(first.dataset)[0].checksum.startswith("sha256:")
+    # the same bytes after another version are a real revert: a new version
+    path, *_ = modified_markets(tmp_path)
+    (second,) = import_path(store, path, ImportOptions(dataset=first.dataset))
+    (back,) = import_path(store, MARKETS, ImportOptions(dataset=first.dataset))
+    assert (second.version, back.version, back.unchanged) == (2, 3, False)
+    assert content(store, first.dataset, 3) == content(store, first.dataset, 1)
 
 
 def test_key_field_gives_added_removed_changed(store: SqlStore, tmp_path: Path) -> None:

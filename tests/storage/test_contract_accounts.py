@@ -165,3 +165,17 @@ def test_accounts_dump_and_load_between_stores(store, gpkg_url):
         assert other.password_hash("awa") == "$argon2id$h"
         assert other.token_by_hash("h1").id == "t1"
         assert [h["cursor"] for h in other.list_webhooks()] == [0]
+
+
+def test_last_change_seq_and_leases(store):
+    store.ensure_schema()
+    assert store.last_change_seq() == 0
+    store.create_dataset(Dataset(slug="a", title="A", created=T))
+    store.update_dataset("a", title="B")
+    assert store.last_change_seq() == store.list_changes()[-1]["seq"] > 0
+    assert store.try_lease("job", "w1", seconds=10, at=100.0)
+    assert not store.try_lease("job", "w2", seconds=10, at=105.0)  # held by w1
+    assert store.try_lease("job", "w1", seconds=10, at=105.0)  # renewed to 115
+    assert not store.try_lease("job", "w2", seconds=10, at=114.0)
+    assert store.try_lease("job", "w2", seconds=10, at=115.5)  # expired: taken over
+    assert store.try_lease("other", "w1", seconds=10, at=115.5)  # leases are named

@@ -269,7 +269,7 @@ def test_webhooks_deliver_only_what_the_subscriber_may_read(city):
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{receiver.server_port}/hook"
     try:
-        with make_client(store, webhook_interval=1) as client:
+        with make_client(store, webhook_interval=1, webhook_private=1) as client:
             auth = {"Authorization": f"Bearer {tokens['partenaire']}"}
             r = client.post("/api/webhooks", json={"url": url}, headers=auth)
             assert r.status_code in (200, 201), r.text

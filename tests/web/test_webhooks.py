@@ -67,7 +67,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def api(store):
     headers = city(store)
-    with make_client(store, webhook_interval=0) as client:
+    with make_client(store, webhook_interval=0, webhook_private=1) as client:
         yield client, store, headers
 
 
@@ -81,10 +81,12 @@ def test_changes_arrive_signed_in_order_once_and_resume_after_restart(api, recei
     client, store, h = api
     hook = _hook(client, h["gardienne"], receiver.url)
     secret = hook["secret"]
-    assert Dispatcher(store, interval=1).run_once() == 0  # only changes from now on
+    assert (
+        Dispatcher(store, interval=1, allow_private=True).run_once() == 0
+    )  # only changes from now on
     write(store, "marches", 2, "M2")
     write(store, "dossiers", 2, "D2")
-    assert Dispatcher(store, interval=1).run_once() == 2
+    assert Dispatcher(store, interval=1, allow_private=True).run_once() == 2
     seqs = []
     for headers, body in receiver.posts:
         expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -97,7 +99,7 @@ def test_changes_arrive_signed_in_order_once_and_resume_after_restart(api, recei
     assert seqs == sorted(seqs) and receiver.bodies()[0]["version"] == 2
     assert store.get_webhook(hook["id"])["cursor"] == seqs[-1]
     # a restarted server (a new dispatcher) resumes from the stored cursor
-    restarted = Dispatcher(store, interval=1)
+    restarted = Dispatcher(store, interval=1, allow_private=True)
     assert restarted.run_once() == 0
     store.update_dataset("marches", title="Marchés (mis à jour)")
     assert restarted.run_once() == 1
@@ -111,7 +113,7 @@ def test_deliveries_follow_the_owners_access_at_delivery_time(api, receiver):
     filtered = _hook(client, h["gardienne"], receiver.url, datasets=["dossiers"])
     write(store, "dossiers", 2, "D2")  # restricted: lecteur may not read it
     write(store, "marches", 2, "M2")
-    dispatcher = Dispatcher(store, interval=1)
+    dispatcher = Dispatcher(store, interval=1, allow_private=True)
     dispatcher.run_once()
     got = {(b["dataset"], b["version"]) for b in receiver.bodies()}
     assert got == {("dossiers", 2), ("marches", 2)}
@@ -140,7 +142,7 @@ def test_failures_back_off_keep_the_cursor_and_finally_disable(api, receiver):
     hook = _hook(client, h["gardienne"], receiver.url)
     write(store, "marches", 2, "M2")
     receiver.status = 500
-    dispatcher = Dispatcher(store, interval=1)
+    dispatcher = Dispatcher(store, interval=1, allow_private=True)
     dispatcher.run_once(at=1000.0)
     state = store.get_webhook(hook["id"])
     assert (state["failures"], state["last_error"]) == (1, "HTTP 500")
@@ -167,14 +169,14 @@ def test_unreachable_receivers_are_failures_too(api):
     client, store, h = api
     hook = _hook(client, h["gardienne"], "http://127.0.0.1:9/nothing-listens")
     write(store, "marches", 2, "M2")
-    Dispatcher(store, interval=1).run_once()
+    Dispatcher(store, interval=1, allow_private=True).run_once()
     state = store.get_webhook(hook["id"])
     assert state["failures"] == 1 and state["last_error"].startswith("unreachable")
 
 
 def test_the_application_starts_its_dispatcher(store, receiver):
     h = city(store)
-    with make_client(store, webhook_interval=1) as client:
+    with make_client(store, webhook_interval=1, webhook_private=1) as client:
         _hook(client, h["gardienne"], receiver.url)
         write(store, "marches", 2, "M2")
         deadline = time.monotonic() + 30
@@ -209,3 +211,32 @@ def test_webhooks_belong_to_their_creator(api, receiver):
     assert store.list_webhooks() == []
     actions = [a["action"] for a in store.list_audit()]
     assert "webhook.add" in actions and "webhook.delete" in actions
+
+
+def test_private_targets_are_refused_unless_allowed(store, receiver):
+    headers = city(store)
+    with make_client(store, webhook_interval=0) as client:
+        r = client.post(
+            "/api/webhooks", json={"url": receiver.url}, headers=headers["gardienne"]
+        )
+        assert r.status_code == 400
+        assert "private or local address (127.0.0.1)" in r.json()["description"]
+        for url in ("http://169.254.169.254/latest/meta-data", "http://[::1]:9/"):
+            r = client.post(
+                "/api/webhooks", json={"url": url}, headers=headers["gardienne"]
+            )
+            assert r.status_code == 400, url
+    assert store.list_webhooks() == []
+
+
+def test_one_worker_delivers_at_a_time(api, receiver):
+    client, store, h = api
+    _hook(client, h["gardienne"], receiver.url)
+    first = Dispatcher(store, interval=1, allow_private=True)
+    other = Dispatcher(store, interval=1, allow_private=True)
+    other.holder = "another-host:1"  # a second worker process
+    assert first.run_once() == 0  # takes the lease
+    write(store, "marches", 2, "M2")
+    assert other.run_once() == 0  # the lease is held: nothing posted twice
+    assert first.run_once() == 1
+    assert len(receiver.posts) == 1

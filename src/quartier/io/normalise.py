@@ -68,6 +68,8 @@ class ImportReport:
     added: int = 0
     removed: int = 0
     changed: int = 0
+    #: the same file as the dataset's current version: no version was written
+    unchanged: bool = False
 
     def geometry_type(self) -> str:
         """The layer's geometry type name for the catalogue/GeoPackage."""

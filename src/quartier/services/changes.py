@@ -85,7 +85,4 @@ def visible_changes(
 
 def latest_seq(store: SqlStore) -> int:
     """The newest ``seq`` of the feed (0 when empty)."""
-    last, since = 0, 0
-    while rows := store.list_changes(since=since, limit=1000):
-        last = since = rows[-1]["seq"]
-    return last
+    return store.last_change_seq()

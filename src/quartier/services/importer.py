@@ -202,6 +202,12 @@ def _check_target(store: SqlStore, path: Path, prep: _Prepared) -> None:
     SqlStore._merge_columns(list(known.values()), prep.norm.fields)
 
 
+def _same_as_current(store: SqlStore, ds: Dataset, checksum: str) -> bool:
+    if not checksum or ds.current_version == 0:
+        return False
+    return store.get_version(ds.slug, ds.current_version).checksum == checksum
+
+
 def _write(
     store: SqlStore,
     path: Path,
@@ -218,6 +224,13 @@ def _write(
             raise InvalidInput(
                 f"{path.name}: dataset {slug!r} holds {ds.kind}, the file gives {kind}"
             )
+        if _same_as_current(store, ds, checksum):
+            # a retried import (same bytes): idempotent, no empty version
+            report.version, report.unchanged = ds.current_version, True
+            report.notes.append(
+                f"identical to version {ds.current_version}: nothing to import"
+            )
+            return report
     except NotFound:
         new = _new_dataset(slug, layer, path, opts, kind)
     batches, fields = prep.batches, prep.norm.fields

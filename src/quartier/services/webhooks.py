@@ -14,14 +14,24 @@ where delivery stopped. A failure (network error, timeout, redirect, non-2xx)
 keeps the cursor, counts a consecutive failure, records ``last_error`` and
 waits ``interval × 2^failures`` (capped) before the next try; after
 ``MAX_FAILURES`` in a row the webhook is disabled until its owner recreates it.
+
+Targets on loopback, private, link-local or reserved addresses are refused
+(at creation and again at each delivery, after DNS resolution) unless the
+server allows them (``QUARTIER_WEBHOOK_PRIVATE=1``): any signed-in user may
+create a webhook, and the server must not become a way into the city's LAN
+or a cloud metadata endpoint. With several workers, one dispatcher at a time
+delivers (a lease in the store), so a change is not posted twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
+import os
 import secrets
+import socket
 import threading
 import time
 import urllib.error
@@ -54,11 +64,29 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _check_url(url: str) -> str:
+def _check_url(url: str, *, allow_private: bool) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"url: {url!r} is not an http(s) URL")
+    if not allow_private:
+        _check_public(parts.hostname)
     return url.strip()
+
+
+def _check_public(host: str) -> None:
+    """InvalidInput unless every address ``host`` resolves to is public."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        raise InvalidInput(f"url: cannot resolve {host!r}") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise InvalidInput(
+                f"url: {host!r} is a private or local address ({address}); "
+                "webhooks go to public addresses (QUARTIER_WEBHOOK_PRIVATE=1 "
+                "allows others)"
+            )
 
 
 # --------------------------------------------------------------- management
@@ -69,6 +97,7 @@ def create(
     url: str,
     datasets: list[str] | None = None,
     secret: str | None = None,
+    allow_private: bool = False,
 ) -> dict[str, Any]:
     """A new webhook of ``p``, delivering changes that happen from now on.
 
@@ -80,7 +109,7 @@ def create(
             raise InvalidInput("datasets: give dataset identifiers")
     hook = store.add_webhook(
         username=p.label,
-        url=_check_url(url),
+        url=_check_url(url, allow_private=allow_private),
         secret=secret or secrets.token_urlsafe(32),
         datasets=list(datasets or []),
         created=now(),
@@ -175,11 +204,20 @@ class Dispatcher:
     """Delivers every active webhook's pending changes, round after round."""
 
     def __init__(
-        self, store: SqlStore, *, interval: float, links: Links | None = None
+        self,
+        store: SqlStore,
+        *,
+        interval: float,
+        links: Links | None = None,
+        allow_private: bool = False,
     ) -> None:
         self.store = store
         self.interval = max(float(interval), 0.01)
         self.links = links
+        self.allow_private = allow_private
+        #: this process's name in the store's lease (one deliverer at a time;
+        #: dispatchers of one process may follow each other freely)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
         #: webhook id → monotonic time before which it is not retried
         self._not_before: dict[int, float] = {}
         self._stop = threading.Event()
@@ -211,6 +249,8 @@ class Dispatcher:
         later one instead of waiting).
         """
         moment = time.monotonic() if at is None else at
+        if not self._hold():
+            return 0  # another worker delivers
         delivered = 0
         for hook in self.store.list_webhooks():
             if self._stop.is_set():
@@ -221,6 +261,13 @@ class Dispatcher:
                 except NotFound:  # deleted by its owner meanwhile
                     self._not_before.pop(hook["id"], None)
         return delivered
+
+    def _hold(self) -> bool:
+        """Take or renew the delivery lease (renewed before every POST)."""
+        seconds = self.interval * 3 + TIMEOUT * 2
+        return self.store.try_lease(
+            "webhooks", self.holder, seconds=seconds, at=time.time()
+        )
 
     def _owner(self, hook: dict[str, Any]) -> Principal | None:
         try:
@@ -243,7 +290,11 @@ class Dispatcher:
         sent = 0
         for change in page.changes:
             body = orjson.dumps(payload(change, self.links))
+            if not self._hold():
+                return sent  # the lease went to another worker
             try:
+                if not self.allow_private:  # DNS may have changed since creation
+                    _check_public(urlsplit(hook["url"]).hostname or "")
                 post(
                     hook["url"],
                     hook["secret"],
@@ -251,7 +302,7 @@ class Dispatcher:
                     change["seq"],
                     f"dataset.{change['kind']}",
                 )
-            except (OSError, ValueError) as e:
+            except (OSError, ValueError, InvalidInput) as e:
                 self._failed(hook, e, moment)
                 return sent
             hook = self.store.update_webhook(

@@ -253,6 +253,38 @@ class AccountsMixin:
             ).mappings()
             return [dict(r, detail=json.loads(r["detail"])) for r in rows]
 
+    def last_change_seq(self) -> int:
+        """The newest ``seq`` of the change feed (0 when empty)."""
+        with self._read() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.max(s.changes.c.seq))).scalar() or 0
+            )
+
+    # ----------------------------------------------------------------- leases
+    def try_lease(self, name: str, holder: str, *, seconds: float, at: float) -> bool:
+        """Hold the lease ``name`` for ``seconds`` from ``at`` (epoch seconds) if
+        it is free, expired or already ``holder``'s; True when held.
+
+        Lets one process among several workers run a singleton job (webhook
+        deliveries) without a lock server; the write transaction serialises
+        competing claims on both stores.
+        """
+        key = f"lease:{name}"
+        with self._write() as conn:
+            query = sa.select(s.meta.c.value).where(s.meta.c.key == key)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            current = conn.execute(query).scalar()
+            if current is not None:
+                owner, _, until = current.partition("|")
+                if owner != holder and float(until) > at:
+                    return False
+                conn.execute(s.meta.delete().where(s.meta.c.key == key))
+            conn.execute(
+                s.meta.insert().values(key=key, value=f"{holder}|{at + seconds}")
+            )
+        return True
+
     @staticmethod
     def _record_change(
         conn: sa.Connection,

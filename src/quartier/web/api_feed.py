@@ -89,7 +89,12 @@ def add_webhook(body: WebhookIn, ctx: Ctx, who: Caller, base: Base) -> dict[str,
     """Be called on every new change you may see; the secret signs each body
     (``X-Quartier-Signature: sha256=…``) and is shown only here."""
     hook = webhooks.create(
-        ctx.store, who, url=body.url, datasets=body.datasets, secret=body.secret
+        ctx.store,
+        who,
+        url=body.url,
+        datasets=body.datasets,
+        secret=body.secret,
+        allow_private=bool(ctx.settings.webhook_private),
     )
     return _hook(webhooks.public(hook), base) | {"secret": hook["secret"]}
 
@@ -125,7 +130,10 @@ def start_dispatcher(ctx: AppContext) -> None:
         return
     base = ctx.settings.public_url or f"http://{ctx.settings.host}:{ctx.settings.port}"
     dispatcher = webhooks.Dispatcher(
-        ctx.store, interval=interval, links=change_links(base.rstrip("/"))
+        ctx.store,
+        interval=interval,
+        links=change_links(base.rstrip("/")),
+        allow_private=bool(ctx.settings.webhook_private),
     )
     ctx.extras["webhooks"] = dispatcher
     dispatcher.start()

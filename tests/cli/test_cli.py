@@ -123,11 +123,21 @@ def test_history_json(demo_db: Path) -> None:
 def test_import_export_restore_backup_migrate(tmp_path: Path, pg_url: str) -> None:
     db = tmp_path / "ville.gpkg"
     slug = "kinshasa_markets_osm"
-    for expected_version in (1, 2):
-        done = run("import", str(MARKETS), "--db", str(db), "--json", cwd=tmp_path)
-        (report,) = json.loads(done.stdout)
-        assert report["dataset"] == slug and report["version"] == expected_version
-        assert report["read"] == report["stored"] == 71
+    done = run("import", str(MARKETS), "--db", str(db), "--json", cwd=tmp_path)
+    (report,) = json.loads(done.stdout)
+    assert report["dataset"] == slug and report["version"] == 1
+    assert report["read"] == report["stored"] == 71
+    # a retry of the same file is idempotent
+    again = run("import", str(MARKETS), "--db", str(db), cwd=tmp_path).stdout
+    assert "identique à la version 1" in again
+    # the same features in another file (here: one more newline) are version 2
+    copy = tmp_path / MARKETS.name
+    copy.write_bytes(MARKETS.read_bytes() + b"\n")
+    done = run(
+        "import", str(copy), "--dataset", slug, "--db", str(db), "--json", cwd=tmp_path
+    )
+    (report,) = json.loads(done.stdout)
+    assert (report["version"], report["unchanged"]) == (2, False)
     assert (report["added"], report["removed"], report["changed"]) == (0, 0, 0)
 
     history = json.loads(

@@ -65,7 +65,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "Error")
+    code = {404: "NotFound", 405: "MethodNotAllowed", 413: "TooLarge"}.get(
+        exc.status_code, "Error"
+    )
     return error_response(exc.status_code, code, str(exc.detail))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -69,6 +69,25 @@ def pg_url(pg_template: str) -> Iterator[str]:
         yield _url_for(name)
     finally:
         with _admin_conn() as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def make_pg_db(pg_template: str) -> Iterator[Callable[[], str]]:
+    """A factory of fresh PostGIS databases, all dropped at the session's end
+    (for module-scoped fixtures, which cannot use ``pg_url``)."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = "qt_" + uuid.uuid4().hex[:12]
+        with _admin_conn() as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+        made.append(name)
+        return _url_for(name)
+
+    yield make
+    with _admin_conn() as conn:
+        for name in made:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

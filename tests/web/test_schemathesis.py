@@ -20,25 +20,36 @@ from webutil import make_client
 
 from quartier.access import LOCAL
 from quartier.services import accounts
+from quartier.services.demo import build_demo
 from quartier.storage import open_store
 
-EXAMPLES = 25
+EXAMPLES = 20
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["gpkg", "postgis"])
 def fuzz_app(
-    demo_gpkg: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    demo_gpkg: str,
+    make_pg_db,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple]:
-    path = str(tmp_path_factory.mktemp("fuzz") / "demo.gpkg")
-    shutil.copy(demo_gpkg, path)
-    store = open_store(path, create=False)
+    """A writable demo city: a copy of the GeoPackage, or a fresh PostGIS build."""
+    if request.param == "gpkg":
+        url = str(tmp_path_factory.mktemp("fuzz") / "demo.gpkg")
+        shutil.copy(demo_gpkg, url)
+        store = open_store(url, create=False)
+    else:
+        store = open_store(make_pg_db())
+        build_demo(store)
     accounts.create_user(
         store, "admin", password="un-mot-de-passe", is_admin=True, actor=LOCAL
     )
     token = accounts.issue_token(store, "admin", actor=LOCAL).secret
-    with make_client(store, webhook_interval=0) as client:
-        yield client.app, token
-    store.close()
+    try:
+        with make_client(store, webhook_interval=0) as client:
+            yield client.app, token
+    finally:
+        store.close()
 
 
 FUZZ = settings(

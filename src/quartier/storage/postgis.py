@@ -69,7 +69,15 @@ class PostGISStore(SqlStore):
         sa_url = url.replace("postgres://", "postgresql://", 1)
         if sa_url.startswith("postgresql://"):
             sa_url = "postgresql+psycopg://" + sa_url[len("postgresql://") :]
-        self.engine = sa.create_engine(sa_url, pool_pre_ping=True)
+        # A pool as large as a worker's concurrency (the server's thread pool
+        # runs up to ~16 requests at once): the default 5 + 10 closed-on-return
+        # overflow opened a PostgreSQL backend for most requests under load
+        # (measured: 101 backends for 522 requests). No pre-ping (a SELECT 1 on
+        # every checkout cost 4–12 % of request time); connections are recycled
+        # after 30 min instead.
+        self.engine = sa.create_engine(
+            sa_url, pool_size=16, max_overflow=8, pool_recycle=1800
+        )
         self._copies: dict[str, tuple[Any, Any, Any]] = {}
         try:
             with self.engine.begin() as conn:

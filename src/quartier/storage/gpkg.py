@@ -62,6 +62,8 @@ def _connect(path: str, *, writer: bool = False) -> sqlite3.Connection:
         path, isolation_level=None, timeout=60, check_same_thread=False
     )
     g.register_functions(conn)
+    # the exact bbox test of API pages; once per connection, not per request
+    conn.create_function("quartier_intersects", 5, _blob_intersects, deterministic=True)
     conn.execute("PRAGMA busy_timeout = 60000")
     # a bigger page cache than the default 2 MB for bulk loads and diffs
     if writer:  # readers stream with the default small cache: bounded memory
@@ -425,11 +427,7 @@ class GeoPackageStore(SqlStore):
             request, self._api_columns(request), q(request.table), filters, "?"
         )
         with self.read_engine.connect() as conn:
-            raw = _raw(conn)
-            raw.create_function(
-                "quartier_intersects", 5, _blob_intersects, deterministic=True
-            )
-            rows = raw.execute(sql, params).fetchall()
+            rows = _raw(conn).execute(sql, params).fetchall()
         if request.before is not None:
             rows.reverse()
         if not rows:

@@ -79,7 +79,7 @@ def visible_changes(
                 continue
             if seen.dataset(row["dataset"]) is not None:
                 page.changes.append(row)
-    page.more = budget <= 0 or bool(store.list_changes(since=page.cursor, limit=1))
+    page.more = budget <= 0 or store.last_change_seq() > page.cursor
     return page
 
 

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test install lint typecheck prereqs bench clean
+.PHONY: demo test install lint typecheck prereqs bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ typecheck: $(STAMP)
 prereqs:
 	@command -v ogrinfo >/dev/null || { echo "missing GDAL command-line tools: sudo apt-get install gdal-bin"; exit 1; }
 	@command -v pg_dump >/dev/null || { echo "missing PostgreSQL client: sudo apt-get install postgresql-15-postgis-3"; exit 1; }
+
+## Refresh the translation catalogue after changing user-facing strings
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o src/quartier/locale/quartier.pot .
+	$(BIN)/pybabel update -i src/quartier/locale/quartier.pot -d src/quartier/locale -D quartier -l en --no-fuzzy-matching
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/generate.py

@@ -18,6 +18,12 @@ Every setting can come from the environment with the prefix ``QUARTIER_``:
   (default 2; 0 disables the dispatcher).
 - ``QUARTIER_WEBHOOK_PRIVATE`` — ``1`` lets webhooks target loopback and private
   addresses (a LAN deployment, tests); default 0: public addresses only.
+- ``QUARTIER_BASEMAP_URL`` — an optional external raster base map under the
+  portal's map, as a tile URL template (``https://…/{z}/{x}/{y}.png``); default
+  empty: the base map is drawn from the city's own layers, so a LAN without
+  internet works.
+- ``QUARTIER_BASEMAP_ATTRIBUTION`` — the attribution that base map requires
+  (for example ``© OpenStreetMap contributors``).
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ class Settings:
     tile_cache_mb: int = 256
     webhook_interval: int = 2
     webhook_private: int = 0
+    basemap_url: str = ""
+    basemap_attribution: str = ""
 
 
 def load_settings(

@@ -18,7 +18,12 @@ from quartier.web import openapi
 from quartier.web.api_common import Body, stop_jobs
 from quartier.web.api_feed import start_dispatcher, stop_dispatcher
 from quartier.web.context import AppContext
-from quartier.web.deps import SESSION_COOKIE, context, principal
+from quartier.web.deps import (
+    SESSION_COOKIE,
+    context,
+    principal,
+    set_session_cookie,
+)
 
 
 def _nothing(ctx: AppContext) -> None:
@@ -54,15 +59,7 @@ def sign_in(body: Credentials, response: Response, ctx: Ctx) -> dict[str, str]:
     """Open a browser session: sets an HttpOnly cookie, returns the CSRF token."""
     user = accounts.authenticate(ctx.store, body.username, body.password)
     session = accounts.start_session(ctx.store, user)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session.cookie,
-        max_age=accounts.SESSION_DAYS * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=bool(ctx.settings.secure_cookies),
-        path="/",
-    )
+    set_session_cookie(response, session, ctx)
     return {"username": user.username, "csrf_token": session.csrf}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from quartier.services.catalogue import (
     version_summary,
 )
 from quartier.services.downloads import formats_for
+from quartier.services.search import CatalogueQuery
 from quartier.storage.base import SqlStore
 from quartier.web.api_common import (
     MAX_INT,
@@ -52,11 +52,8 @@ def list_datasets(
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> dict[str, Any]:
     """The datasets you may see, searched and filtered, one page at a time."""
-    found = [
-        ds
-        for ds in access.readable(who, ctx.store.list_datasets())
-        if _matches(ds, q, theme, producer, access_level)
-    ]
+    wanted = CatalogueQuery(q=q, theme=theme, producer=producer, access=access_level)
+    found = wanted.filter(access.readable(who, ctx.store.list_datasets()))
     page = found[offset : offset + limit]
     query = _query(q=q, theme=theme, producer=producer, access=access_level)
     links = [link(f"{base}/api/datasets?{query}limit={limit}&offset={offset}", "self")]
@@ -292,41 +289,6 @@ def _check_patch(
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, AccessLevel) else value
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _matches(
-    ds: Dataset,
-    q: str | None,
-    theme: str | None,
-    producer: str | None,
-    level: AccessLevel | None,
-) -> bool:
-    if theme is not None and _fold(ds.theme) != _fold(theme):
-        return False
-    if producer is not None and ds.producer != producer:
-        return False
-    if level is not None and ds.access != level:
-        return False
-    if q:
-        haystack = _fold(
-            " ".join(
-                (
-                    ds.slug,
-                    ds.title,
-                    ds.title_en,
-                    ds.description,
-                    ds.description_en,
-                    ds.theme,
-                )
-            )
-        )
-        return all(word in haystack for word in _fold(q).split())
-    return True
 
 
 def _query(**params: Any) -> str:

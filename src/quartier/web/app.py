@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -91,7 +90,12 @@ def create_app(settings: Settings, store: SqlStore) -> FastAPI:
     for group, router in _areas():
         app.include_router(router)
         app.state.groups.setdefault(group, []).extend(router.routes)
-    app.add_api_route("/", _home, include_in_schema=False)
+    from quartier.web.portal import routers
+    from quartier.web.portal.static import static_app
+
+    for router in routers():
+        app.include_router(router)
+    app.mount("/static", static_app(), name="static")
     return app
 
 
@@ -137,14 +141,3 @@ class BodyLimit:
 
     def _refuse(self) -> Response:
         return error_response(413, "TooLarge", self._message())
-
-
-async def _home() -> HTMLResponse:
-    # the portal (issue 4) replaces this page; until then, where things are
-    return HTMLResponse(
-        "<!doctype html><html lang=fr><meta charset=utf-8>"
-        "<title>Quartier</title><h1>Quartier</h1><ul>"
-        '<li><a href="/ogc">OGC API – Features</a></li>'
-        '<li><a href="/api/openapi.json">API de la plateforme (OpenAPI)</a></li>'
-        '<li><a href="/catalog.jsonld">Catalogue DCAT</a></li></ul>'
-    )

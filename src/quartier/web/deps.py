@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from quartier.access import ANONYMOUS, Principal
 from quartier.errors import PermissionDenied, Unauthenticated
@@ -66,3 +66,18 @@ def base_url(request: Request) -> str:
     if configured:
         return configured.rstrip("/")
     return str(request.base_url).rstrip("/")
+
+
+def set_session_cookie(
+    response: Response, session: accounts.Session, ctx: AppContext
+) -> None:
+    """The browser session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.cookie,
+        max_age=accounts.SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=bool(ctx.settings.secure_cookies),
+        path="/",
+    )

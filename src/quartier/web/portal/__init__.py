@@ -1,0 +1,17 @@
+"""The portal: French-first HTML pages for residents, partners and staff.
+
+Pages are Jinja2 templates with small ES modules (``static/js``); the map
+library comes from npm into ``static/vendor`` (no CDN). Each area is a router:
+``public`` (home, catalogue, dataset pages, charter), ``explorer`` (the map),
+``auth`` (sign in/out), ``console`` (staff).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from quartier.web.portal import auth, console, explorer, public
+
+    return [public.router, explorer.router, auth.router, console.router]

@@ -1,0 +1,55 @@
+"""Public pages in Chromium: home, language switch, catalogue, dataset page."""
+
+from __future__ import annotations
+
+from conftest import NGO_PASSWORD, sign_in
+
+
+def test_home_is_french_and_switches_to_english(page, portal, shot) -> None:
+    page.goto(portal.url + "/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("heading", level=1).inner_text().startswith(
+        "Les données urbaines de Kisenso"
+    )
+    shot(page, "home")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text().startswith(
+        "Urban data of Kisenso"
+    )
+    # the choice is remembered on the next page
+    page.get_by_role("link", name="Catalogue").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Data catalogue"
+    page.get_by_role("link", name="Français").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Catalogue des données"
+
+
+def test_catalogue_hides_restricted_data_from_visitors(page, portal, shot) -> None:
+    page.goto(portal.url + "/catalogue")
+    slugs = page.locator("#results [data-slug]").evaluate_all(
+        "items => items.map(i => i.dataset.slug)"
+    )
+    assert "batiments" in slugs and "zones_ong" not in slugs
+    shot(page, "catalogue", full_page=True)
+    response = page.goto(portal.url + "/catalogue/zones_ong")
+    assert response is not None and response.status == 404
+
+    sign_in(page, portal, "ong", NGO_PASSWORD)
+    page.goto(portal.url + "/catalogue?access=restricted")
+    slugs = page.locator("#results [data-slug]").evaluate_all(
+        "items => items.map(i => i.dataset.slug)"
+    )
+    assert slugs == ["zones_ong"]
+
+
+def test_catalogue_search_and_dataset_page(page, portal, shot) -> None:
+    page.goto(portal.url + "/catalogue")
+    page.get_by_label("Rechercher").fill("ecoles")
+    page.get_by_role("button", name="Filtrer").click()
+    page.get_by_role("link", name="Écoles").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Écoles"
+    downloads = page.locator("#downloads a").all_inner_texts()
+    assert {"GeoJSON", "GeoPackage", "CSV"} <= set(downloads)
+    assert page.locator("#versions tbody tr").count() == 1
+    shot(page, "dataset", full_page=True)

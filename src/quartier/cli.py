@@ -433,7 +433,11 @@ def _serve(settings: Settings, *, workers: int = 1) -> None:
     import uvicorn
 
     from quartier.web.app import create_app
+    from quartier.web.portal.static import vendor_missing
 
+    missing = vendor_missing()
+    if missing:  # the API works; the portal's map would not
+        err.print(_("Attention : ") + missing, highlight=False)
     if workers > 1:  # each worker opens the store itself (quartier.web.asgi)
         os.environ.update(
             QUARTIER_DB=settings.db,

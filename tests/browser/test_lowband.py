@@ -1,0 +1,68 @@
+"""Low bandwidth, small screens, keyboard: the public pages in Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+#: the home page's budget on first load, map library excluded (issue 4)
+HOME_BUDGET = 300_000
+PUBLIC_PAGES = ["/", "/catalogue", "/catalogue/batiments", "/charte", "/connexion"]
+
+
+def test_home_first_load_is_under_budget(page, portal) -> None:
+    page.goto(portal.url + "/", wait_until="load")
+    sizes = page.evaluate(
+        """() => [...performance.getEntriesByType('navigation'),
+                  ...performance.getEntriesByType('resource')]
+                 .map(e => [e.name, e.transferSize])"""
+    )
+    assert sizes, "the browser reported no transfer"
+    counted = {name: size for name, size in sizes if "/static/vendor/" not in name}
+    total = sum(counted.values())
+    assert 0 < total < HOME_BUDGET, counted
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_fits_a_360px_phone(browser, portal, path: str) -> None:
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    try:
+        pg = ctx.new_page()
+        pg.goto(portal.url + path)
+        overflow = pg.evaluate(
+            "() => document.scrollingElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"
+    finally:
+        ctx.close()
+
+
+def test_keyboard_reaches_content_with_visible_focus(page, portal) -> None:
+    page.goto(portal.url + "/catalogue")
+    page.keyboard.press("Tab")
+    skip = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert skip == "Aller au contenu"
+    outline = page.evaluate(
+        "() => getComputedStyle(document.activeElement).outlineStyle"
+    )
+    assert outline not in ("", "none")
+    page.keyboard.press("Enter")
+    # the search field is reached by keyboard and labelled
+    page.get_by_label("Rechercher").focus()
+    page.keyboard.type("routes")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=routes**")
+    assert page.locator("#results [data-slug]").count() == 1
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_every_control_is_labelled(page, portal, path: str) -> None:
+    page.goto(portal.url + path)
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea, button')]
+            .filter(el => el.type !== 'hidden')
+            .filter(el => !(el.labels && el.labels.length)
+                      && !el.getAttribute('aria-label')
+                      && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+            .map(el => el.outerHTML)"""
+    )
+    assert unlabelled == []

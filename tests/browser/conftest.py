@@ -25,10 +25,10 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browserutil import ADMIN_PASSWORD, NGO_PASSWORD, Portal
 
 from quartier.access import LOCAL
 from quartier.domain.actors import ActorKind, Organisation
@@ -54,8 +54,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-ADMIN_PASSWORD = "admin-motdepasse-1"
-NGO_PASSWORD = "ong-motdepasse-12"
 
 #: three polygons inside Kisenso, restricted to the NGO
 ZONES = {
@@ -66,24 +64,20 @@ ZONES = {
             "properties": {"nom": f"Zone secrète {i}", "risque": "élevé"},
             "geometry": {
                 "type": "Polygon",
-                "coordinates": [[
-                    [15.335 + i * 0.004, -4.425],
-                    [15.338 + i * 0.004, -4.425],
-                    [15.338 + i * 0.004, -4.422],
-                    [15.335 + i * 0.004, -4.422],
-                    [15.335 + i * 0.004, -4.425],
-                ]],
+                "coordinates": [
+                    [
+                        [15.335 + i * 0.004, -4.425],
+                        [15.338 + i * 0.004, -4.425],
+                        [15.338 + i * 0.004, -4.422],
+                        [15.335 + i * 0.004, -4.422],
+                        [15.335 + i * 0.004, -4.425],
+                    ]
+                ],
             },
         }
         for i in range(3)
     ],
 }
-
-
-@dataclass
-class Portal:
-    url: str
-    db: str
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -110,7 +104,9 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def portal(demo_gpkg: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+def portal(
+    demo_gpkg: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Portal]:
     """A live server over a fresh copy of the demo city, with staff accounts."""
     from webutil import live_server
 
@@ -133,15 +129,21 @@ def _staff(store, zones: Path) -> None:  # type: ignore[no-untyped-def]
     store.add_organisation(
         Organisation("ong_quartiers", "ONG Quartiers solidaires", ActorKind.NGO)
     )
-    accounts.create_user(store, "admin", password=ADMIN_PASSWORD, is_admin=True, actor=LOCAL)
+    accounts.create_user(
+        store, "admin", password=ADMIN_PASSWORD, is_admin=True, actor=LOCAL
+    )
     accounts.create_user(store, "ong", password=NGO_PASSWORD, actor=LOCAL)
     accounts.grant_role(store, "ong", "ong_quartiers", "steward", actor=LOCAL)
     import_path(
         store,
         zones,
         ImportOptions(
-            dataset="zones_ong", title="Zones sensibles de l'ONG", theme="risques",
-            access="restricted", producer="ong_quartiers", steward="ong_quartiers",
+            dataset="zones_ong",
+            title="Zones sensibles de l'ONG",
+            theme="risques",
+            access="restricted",
+            producer="ong_quartiers",
+            steward="ong_quartiers",
         ),
     )
 
@@ -160,9 +162,11 @@ def page(context) -> Iterator[object]:  # type: ignore[no-untyped-def]
     problems: list[str] = []
     pg.on(
         "console",
-        lambda msg: problems.append(f"console.{msg.type}: {msg.text}")
-        if msg.type == "error"
-        else None,
+        lambda msg: (
+            problems.append(f"console.{msg.type}: {msg.text}")
+            if msg.type == "error"
+            else None
+        ),
     )
     pg.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
     yield pg
@@ -180,11 +184,3 @@ def shot() -> Callable[..., Path]:
         return path
 
     return save
-
-
-def sign_in(pg, portal: Portal, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    pg.goto(f"{portal.url}/connexion")
-    pg.get_by_label("Identifiant").fill(username)
-    pg.get_by_label("Mot de passe").fill(password)
-    pg.get_by_role("button", name="Se connecter").click()
-    pg.wait_for_url(f"{portal.url}/console**")

@@ -66,3 +66,22 @@ def test_every_control_is_labelled(page, portal, path: str) -> None:
             .map(el => el.outerHTML)"""
     )
     assert unlabelled == []
+
+
+def test_map_library_and_styles_come_from_the_browser_cache(page, portal) -> None:
+    def transfers() -> dict[str, int]:
+        entries = page.evaluate(
+            """() => performance.getEntriesByType('resource')
+                 .map(e => [e.name, e.transferSize])"""
+        )
+        return {name: size for name, size in entries if "/static/" in name}
+
+    page.goto(portal.url + "/carte", wait_until="load")
+    first = transfers()
+    library = [n for n in first if "maplibre-gl.js" in n]
+    assert library and first[library[0]] > 0
+    page.goto(portal.url + "/catalogue")
+    page.goto(portal.url + "/carte", wait_until="load")
+    again = transfers()
+    # versioned static files are served from the cache: nothing crosses the network
+    assert again and all(size == 0 for size in again.values()), again

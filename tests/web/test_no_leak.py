@@ -144,7 +144,8 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         assert r.status_code < 500, (url, r.status_code, r.text[:300])
         if r.status_code == 404:
             # a 404 echoes the identifier the caller asked for: that is no leak
-            assert r.json()["code"] == "NotFound", url
+            if "text/html" not in r.headers.get("content-type", ""):
+                assert r.json()["code"] == "NotFound", url
         elif "vnd.mapbox-vector-tile" in r.headers.get("content-type", ""):
             seen.append(_tile_text(r.content))
         else:
@@ -161,6 +162,15 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         "/api/changes?since=0&limit=1000",
         "/api/openapi.json",
         "/ogc/api",
+        # the portal: pages, the map's configuration and its place search
+        "/",
+        "/catalogue",
+        "/catalogue?q=Titre",
+        "/charte",
+        "/carte",
+        "/carte/config",
+        "/carte/lieux?q=QZ",  # matches every marker's feature names
+        "/carte/lieux?q=TEL-SENS",
     ):
         get(url)
     for slug in slugs:
@@ -178,6 +188,7 @@ def _everything(client, headers, slugs, tmp_path) -> str:
             f"/api/datasets/{slug}",
             f"/api/datasets/{slug}/versions",
             f"/api/datasets/{slug}/versions/1",
+            f"/catalogue/{slug}",
         ):
             get(url)
         for z in ZOOMS:

@@ -1,0 +1,131 @@
+"""What the staff console's pages share: the guard, the caller's rights, errors.
+
+Console routes use :class:`ConsoleRoute`: an anonymous visitor is sent to the
+sign-in page (and back afterwards), a signed-in user without the right role
+gets a 403 page, a dataset they may not see (or that does not exist) a 404
+page — HTML, never a JSON body or a stack trace. Rights come from
+``quartier.access`` only; the writes themselves go through the platform API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+
+from quartier import access
+from quartier.access import ANONYMOUS, Principal
+from quartier.domain import Dataset, Organisation
+from quartier.errors import NotFound, PermissionDenied, Unauthenticated
+from quartier.storage.base import SqlStore
+from quartier.web.deps import principal
+from quartier.web.portal.render import Page, page, render
+
+Caller = Annotated[Principal, Depends(principal)]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class ConsoleRoute(APIRoute):
+    """Turns "sign in", "forbidden" and "not found" into portal pages."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Unauthenticated:
+                return _to_login(request)
+            except PermissionDenied:
+                return _error(request, 403)
+            except NotFound:
+                return _error(request, 404)
+
+        return guarded
+
+
+def _to_login(request: Request) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/connexion?suite={quote(here, safe='/')}", 303)
+
+
+def _error(request: Request, status: int) -> HTMLResponse:
+    who = getattr(request.state, "principal", None) or ANONYMOUS
+    return render(
+        page(request, who),
+        "console/error.html",
+        status=status,
+        active="console",
+        code=status,
+    )
+
+
+# ------------------------------------------------------------ the caller
+def signed_in(request: Request, who: Principal) -> Page:
+    """The page of a signed-in caller (else: to the sign-in page)."""
+    return page(request, access.require_signed_in(who))
+
+
+def creatable_orgs(store: SqlStore, p: Principal) -> list[Organisation]:
+    """Organisations ``p`` may create datasets in (or place them in)."""
+    return [o for o in store.list_organisations() if access.can_create(p, o.slug)]
+
+
+def managed_orgs(store: SqlStore, p: Principal) -> list[Organisation]:
+    """Organisations whose members and roles ``p`` manages."""
+    return [o for o in store.list_organisations() if access.can_manage(p, o.slug)]
+
+
+def editable(store: SqlStore, p: Principal) -> list[Dataset]:
+    """Datasets ``p`` may change (versions, metadata, access, restore)."""
+    return [d for d in store.list_datasets() if access.can_write(p, d)]
+
+
+def is_editor(p: Principal) -> bool:
+    """May ``p`` create datasets somewhere (admin or steward of an organisation)?"""
+    return p.is_admin or any(access.can_create(p, org) for org in p.roles)
+
+
+def is_manager(p: Principal) -> bool:
+    """Does ``p`` manage the platform or some organisation's members?"""
+    return p.is_admin or any(access.can_manage(p, org) for org in p.roles)
+
+
+def require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise PermissionDenied(what)
+
+
+def sections(p: Principal) -> list[tuple[str, str, str]]:
+    """The console's sections ``p`` may open: (key, href, French label)."""
+    out = [("home", "/console", _("Tableau de bord"))]
+    if is_editor(p):
+        out.append(("import", "/console/import", _("Importer")))
+    if is_editor(p) or is_manager(p):
+        out.append(("orgs", "/console/organisations", _("Organisations")))
+    if is_manager(p):
+        out.append(("users", "/console/utilisateurs", _("Utilisateurs et rôles")))
+    out.append(("tokens", "/console/jetons", _("Jetons d'API")))
+    if is_editor(p) or is_manager(p):
+        out.append(("journal", "/console/journal", _("Journal")))
+    return out
+
+
+def _(message: str) -> str:  # marks a string for extraction; translated in templates
+    return message
+
+
+def console(pg: Page, template: str, section: str, **values: Any) -> HTMLResponse:
+    """Render a console page with its section navigation."""
+    return render(
+        pg,
+        f"console/{template}",
+        active="console",
+        section=section,
+        sections=sections(pg.who),
+        **values,
+    )

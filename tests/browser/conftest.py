@@ -53,6 +53,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
+    "--lang=fr-FR",  # the browser's own widgets (file input) in French too
 ]
 
 #: three polygons inside Kisenso, restricted to the NGO

@@ -56,4 +56,14 @@ def test_catalogue_search_and_dataset_page(page, portal, shot) -> None:
     downloads = page.locator("#downloads a").all_inner_texts()
     assert {"GeoJSON", "GeoPackage", "CSV"} <= set(downloads)
     assert page.locator("#versions tbody tr").count() == 1
+    # the preview map draws the schools (checked through MapLibre, not pixels)
+    page.wait_for_function(
+        "() => window.quartierPreview && window.quartierPreview.loaded()",
+        timeout=90_000,
+    )
+    drawn = page.evaluate(
+        """() => window.quartierPreview.queryRenderedFeatures({layers: ['ecoles']})
+                 .length"""
+    )
+    assert drawn > 50
     shot(page, "dataset", full_page=True)

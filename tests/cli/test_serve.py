@@ -69,6 +69,17 @@ def test_demo_builds_then_serves_the_city(tmp_path: Path) -> None:
         )
         ids = {c["id"] for c in collections["collections"]}
         assert {"batiments", "routes", "erosions", "sante", "ecoles"} <= ids
+        # the portal, in French, with the city's layers on its map
+        root = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(root + "/", timeout=10) as r:
+            home = r.read().decode()
+        assert '<html lang="fr">' in home and "Kisenso" in home
+        config = _wait_json(root + "/carte/config", proc)
+        assert {"batiments", "routes", "unites_admin"} <= {
+            layer["slug"] for layer in config["layers"]
+        }
+        with urllib.request.urlopen(root + "/static/vendor/maplibre-gl.js") as r:
+            assert r.status == 200
     finally:
         _stop(proc)
 

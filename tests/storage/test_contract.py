@@ -758,6 +758,35 @@ def test_audit(store):
     assert log[1]["detail"] == {"version": 1, "when": "2024-05-01"}
     assert log[0]["detail"] == {} and log[0]["at"].endswith("Z")
     assert len(store.list_audit(limit=1)) == 1
+    assert [e["actor"] for e in store.list_audit(limit=1, offset=1)] == ["ines"]
+
+
+def test_audit_filters(store):
+    for actor, action, target in (
+        ("Awa", "user.add", "joel"),
+        ("awa", "user.grant", "joel"),
+        ("joel", "import", "routes@1"),
+        ("joel", "import", "routes_2@1"),
+        ("joel", "read.tiles", "routes"),
+        ("ines", "users", "x_y"),
+        ("ines", "user%", "x%y"),
+    ):
+        store.audit(actor=actor, action=action, target=target)
+
+    def find(**filters):
+        return [(e["action"], e["target"]) for e in store.list_audit(**filters)]
+
+    assert len(find(actor="AWA")) == 2
+    assert find(action="user") == [("user.grant", "joel"), ("user.add", "joel")]
+    assert find(action="read") == [("read.tiles", "routes")]
+    # a dataset's slug finds its versions, not a dataset whose name starts alike
+    assert find(target="routes") == [("read.tiles", "routes"), ("import", "routes@1")]
+    # wildcards are taken literally
+    assert find(action="user%") == [("user%", "x%y")]
+    assert find(target="x_y") == [("users", "x_y")]
+    assert find(actor="joel", action="import", limit=1, offset=1) == [
+        ("import", "routes@1")
+    ]
 
 
 def test_backup(store, tmp_path):

@@ -283,6 +283,9 @@ def test_upload_creates_a_dataset_then_versions_and_retries_add_nothing(api, tmp
     ds = store.get_dataset("latrines")
     assert (ds.title, ds.access.value, ds.producer) == ("Latrines", "partners", "ong")
     assert store.get_version("latrines", 1).author == "gardienne"
+    # the audit log names the uploaded file, not its temporary path on the server
+    (entry,) = [a for a in store.list_audit(limit=None) if a["action"] == "import"]
+    assert entry["detail"]["source"] == "latrines.geojson"
     # only the owner (or an administrator) follows the job
     assert client.get(r.headers["location"], headers=h["agent"]).status_code == 404
     assert client.get(r.headers["location"], headers=h["admin"]).status_code == 200

@@ -42,6 +42,9 @@ class ImportOptions:
     join_column: str | None = None
     message: str = ""
     author: str = ""
+    #: what the audit log names as the source (an upload's original file name
+    #: rather than its temporary path on the server); default: the path
+    source_name: str | None = None
 
 
 def file_checksum(path: Path) -> str:
@@ -259,7 +262,7 @@ def _write(
         action="import",
         target=f"{slug}@{version.version}",
         detail={
-            "source": str(path),
+            "source": opts.source_name or str(path),
             "read": report.read,
             "stored": report.stored,
             "repaired": report.repaired,

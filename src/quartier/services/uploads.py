@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -181,8 +181,9 @@ def start_import(
         again = _unchanged(store, slug, checksum)  # a twin may have finished
         if again is not None:
             return again
+        named = replace(options, source_name=path.name)
         reports = import_path(
-            store, path, options, progress=lambda n: job.advance("rows", n)
+            store, path, named, progress=lambda n: job.advance("rows", n)
         )
         out = []
         for r in reports:

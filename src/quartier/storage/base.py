@@ -662,10 +662,36 @@ class SqlStore(AccountsMixin, QueryMixin, TilesMixin, FeatureTables):
                 )
             )
 
-    def list_audit(self, *, limit: int | None = 100) -> list[dict[str, Any]]:
-        """Newest first; ``limit=None`` for the whole log."""
+    def list_audit(
+        self,
+        *,
+        limit: int | None = 100,
+        offset: int = 0,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Newest first; ``limit=None`` for the whole log.
+
+        Filters, in SQL: ``actor`` (case-insensitive), ``action`` (exact, or a
+        family: ``user`` matches ``user.add``), ``target`` (exact; a dataset's
+        slug also matches its ``slug@version`` entries).
+        """
+        t = s.audit
+        query = sa.select(t).order_by(t.c.id.desc())
+        if actor:
+            query = query.where(sa.func.lower(t.c.actor) == actor.casefold())
+        if action:
+            query = query.where(
+                (t.c.action == action)
+                | t.c.action.startswith(action + ".", autoescape=True)
+            )
+        if target:
+            query = query.where(
+                (t.c.target == target)
+                | t.c.target.startswith(target + "@", autoescape=True)
+            )
+        query = query.limit(limit).offset(offset or None)
         with self._read() as conn:
-            rows = conn.execute(
-                sa.select(s.audit).order_by(s.audit.c.id.desc()).limit(limit)
-            ).mappings()
+            rows = conn.execute(query).mappings()
             return [dict(r, detail=json.loads(r["detail"])) for r in rows]

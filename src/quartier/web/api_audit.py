@@ -34,21 +34,6 @@ class AuditQuery:
     action: str | None = None
     target: str | None = None
 
-    def matches(self, entry: Entry) -> bool:
-        if self.actor and entry["actor"].casefold() != self.actor.casefold():
-            return False
-        action = entry["action"]
-        if self.action and not (
-            action == self.action or action.startswith(self.action + ".")
-        ):
-            return False
-        target = entry["target"]
-        return (
-            not self.target
-            or target == self.target
-            or (target.startswith(self.target + "@"))
-        )
-
 
 def audit_page(
     store: SqlStore,
@@ -60,16 +45,19 @@ def audit_page(
 ) -> tuple[list[Entry], bool]:
     """One page of matching entries, newest first, and whether more follow.
 
-    The store lists the newest entries; without filters exactly the rows
-    needed are read, with filters the window grows until the page is full
-    or the log ends.
+    The store filters and pages in SQL; only the console's narrower view
+    for non-administrators (``keep``) is applied here, on a window of the
+    filtered log that grows until the page is full or the log ends.
     """
+    filters = {k: v for k, v in vars(query).items() if v}
+    if keep is None:  # the store filters and pages in SQL
+        rows = store.list_audit(limit=limit + 1, offset=offset, **filters)
+        return rows[:limit], len(rows) > limit
     wanted = offset + limit + 1
-    filtered = keep is not None or query != AuditQuery()
-    window = max(wanted, FIRST_ROUND) if filtered else wanted
+    window = max(wanted, FIRST_ROUND)
     while True:
-        rows = store.list_audit(limit=window)
-        found = [r for r in rows if query.matches(r) and (keep is None or keep(r))]
+        rows = store.list_audit(limit=window, **filters)
+        found = [r for r in rows if keep(r)]
         if len(found) >= wanted or len(rows) < window:
             return found[offset : offset + limit], len(found) > offset + limit
         window *= 4

@@ -74,5 +74,7 @@ def test_language_choice_and_formats() -> None:
         "1 dataset"
     )
     assert number(1234567, "en") == "1,234,567"
+    # the count in a plural is formatted too
+    assert fr.ngettext("%(num)s objet", "%(num)s objets", 12345) == "12\u202f345 objets"
     assert date("2026-11-25T10:00:00", "fr") == "25 nov. 2026"
     assert date("2026-11-25", "en") == "Nov 25, 2026"

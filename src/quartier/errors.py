@@ -25,5 +25,9 @@ class Unauthenticated(PermissionDenied):
     """The caller must identify (sign in, or send a valid API token)."""
 
 
+class TooManyAttempts(PermissionDenied):
+    """Too many failed attempts (passwords): wait before trying again."""
+
+
 class TooLarge(InvalidInput):
     """An upload or a request exceeds a configured limit."""

@@ -50,6 +50,11 @@ def _translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction only; it is translated where shown."""
+    return message
+
+
 def _(message: str) -> str:
     """Translate ``message`` into the language of ``QUARTIER_LANG`` (CLI)."""
     lang = os.environ.get("QUARTIER_LANG", "fr")
@@ -89,7 +94,7 @@ class Translator:
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         text = self._t.ngettext(singular, plural, n)
-        return text % {"num": n, **values}
+        return text % {"num": self.number(n), **values}
 
     def number(self, value: float | int | None) -> str:
         return "" if value is None else number(value, self.lang)

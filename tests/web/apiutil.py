@@ -129,3 +129,19 @@ def wait_job(client, url: str, headers: dict[str, str]) -> dict:
         if job["status"] in ("done", "failed") or time.monotonic() > deadline:
             return job
         time.sleep(0.05)
+
+
+def sign_in_form(client, username: str, password: str, suite: str = "/console"):
+    """Sign in through the portal's form (with its own CSRF token), as a browser."""
+    form = client.get("/connexion").text
+    token = form.split('name="login_token" value="')[1].split('"')[0]
+    return client.post(
+        "/connexion",
+        data={
+            "username": username,
+            "password": password,
+            "suite": suite,
+            "login_token": token,
+        },
+        follow_redirects=False,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from apiutil import PASSWORD, city
+from apiutil import PASSWORD, city, sign_in_form
 from fastapi.testclient import TestClient
 from webutil import make_client
 
@@ -144,15 +144,7 @@ def test_journal_is_scoped_and_filtered(town) -> None:
 
 def test_session_sign_in_then_console_writes_with_the_csrf_token(town) -> None:
     client, _ = town
-    signed = client.post(
-        "/connexion",
-        data={
-            "username": "gardienne",
-            "password": PASSWORD,
-            "suite": "/console/jetons",
-        },
-        follow_redirects=False,
-    )
+    signed = sign_in_form(client, "gardienne", PASSWORD, "/console/jetons")
     assert signed.status_code == 303 and signed.headers["location"] == "/console/jetons"
     page = client.get("/console/jetons").text
     csrf = page.split('name="quartier-csrf" content="')[1].split('"')[0]

@@ -13,14 +13,16 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from quartier.access import Principal
-from quartier.services import accounts
+from quartier.services import accounts, login
 from quartier.web import openapi
 from quartier.web.api_common import Body, stop_jobs
 from quartier.web.api_feed import start_dispatcher, stop_dispatcher
 from quartier.web.context import AppContext
 from quartier.web.deps import (
     SESSION_COOKIE,
+    client_address,
     context,
+    login_guard,
     principal,
     set_session_cookie,
 )
@@ -55,9 +57,21 @@ class Credentials(Body):
 
 
 @router.post("/session")
-def sign_in(body: Credentials, response: Response, ctx: Ctx) -> dict[str, str]:
-    """Open a browser session: sets an HttpOnly cookie, returns the CSRF token."""
-    user = accounts.authenticate(ctx.store, body.username, body.password)
+def sign_in(
+    body: Credentials, request: Request, response: Response, ctx: Ctx
+) -> dict[str, str]:
+    """Open a browser session: sets an HttpOnly cookie, returns the CSRF token.
+
+    Five wrong passwords for one account from one address within 15 minutes
+    and that pair is refused (429) until the window has passed.
+    """
+    user = login.sign_in(
+        ctx.store,
+        login_guard(request),
+        body.username,
+        body.password,
+        client=client_address(request),
+    )
     session = accounts.start_session(ctx.store, user)
     set_session_cookie(response, session, ctx)
     return {"username": user.username, "csrf_token": session.csrf}

@@ -39,7 +39,9 @@ class OrganisationIn(Body):
     name: str = Field(min_length=1, max_length=300)
     kind: ActorKind
     description: str = Field("", max_length=5000)
-    website: str = Field("", max_length=500)
+    website: str = Field(
+        "", max_length=500, pattern=r"^(https?://\S+)?$", description="http(s) URL"
+    )
 
 
 @router.get("/organisations")

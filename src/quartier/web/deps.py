@@ -7,6 +7,7 @@ from fastapi import Request, Response
 from quartier.access import ANONYMOUS, Principal
 from quartier.errors import PermissionDenied, Unauthenticated
 from quartier.services import accounts
+from quartier.services.login import LoginGuard
 from quartier.web.context import AppContext
 
 SESSION_COOKIE = "quartier_session"
@@ -81,3 +82,16 @@ def set_session_cookie(
         secure=bool(ctx.settings.secure_cookies),
         path="/",
     )
+
+
+def login_guard(request: Request) -> LoginGuard:
+    """The process's guard against password guessing (one per server process)."""
+    extras = context(request).extras
+    guard = extras.get("login_guard")
+    if guard is None:
+        guard = extras.setdefault("login_guard", LoginGuard())
+    return guard  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -19,6 +19,7 @@ from quartier.errors import (
     PermissionDenied,
     QuartierError,
     TooLarge,
+    TooManyAttempts,
     Unauthenticated,
 )
 from quartier.web.responses import JSONResponse
@@ -31,6 +32,7 @@ STATUS: dict[type[QuartierError], int] = {
     InvalidInput: 400,
     Conflict: 409,
     Unauthenticated: 401,
+    TooManyAttempts: 429,
     PermissionDenied: 403,
 }
 

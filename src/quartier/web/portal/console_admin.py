@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from quartier import access
 from quartier.access import Principal
 from quartier.domain.accounts import User
+from quartier.i18n import N_ as _
 from quartier.storage.base import SqlStore
 from quartier.web.api_audit import AuditQuery, Entry, audit_page
 from quartier.web.deps import context
@@ -41,10 +42,6 @@ router = APIRouter(
 )
 JOURNAL_PAGE = 50
 Filter = Annotated[str | None, Query(max_length=200)]
-
-
-def _(message: str) -> str:  # marks a string for extraction
-    return message
 
 
 #: audit actions, as people read them (families: ``read`` covers ``read.*``)

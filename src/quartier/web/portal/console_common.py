@@ -9,59 +9,29 @@ page — HTML, never a JSON body or a stack trace. Rights come from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.responses import HTMLResponse
 
 from quartier import access
-from quartier.access import ANONYMOUS, Principal
+from quartier.access import Principal
 from quartier.domain import Dataset, Organisation
-from quartier.errors import NotFound, PermissionDenied, Unauthenticated
+from quartier.errors import PermissionDenied
+from quartier.i18n import N_ as _
 from quartier.storage.base import SqlStore
 from quartier.web.deps import principal
 from quartier.web.portal.render import Page, page, render
+from quartier.web.portal.routing import PortalRoute
 
 Caller = Annotated[Principal, Depends(principal)]
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-class ConsoleRoute(APIRoute):
-    """Turns "sign in", "forbidden" and "not found" into portal pages."""
+class ConsoleRoute(PortalRoute):
+    """Console pages: their 403 page says which roles the console needs."""
 
-    def get_route_handler(self) -> Handler:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Unauthenticated:
-                return _to_login(request)
-            except PermissionDenied:
-                return _error(request, 403)
-            except NotFound:
-                return _error(request, 404)
-
-        return guarded
-
-
-def _to_login(request: Request) -> Response:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/connexion?suite={quote(here, safe='/')}", 303)
-
-
-def _error(request: Request, status: int) -> HTMLResponse:
-    who = getattr(request.state, "principal", None) or ANONYMOUS
-    return render(
-        page(request, who),
-        "console/error.html",
-        status=status,
-        active="console",
-        code=status,
-    )
+    template = "console/error.html"
+    active = "console"
 
 
 # ------------------------------------------------------------ the caller
@@ -113,10 +83,6 @@ def sections(p: Principal) -> list[tuple[str, str, str]]:
     if is_editor(p) or is_manager(p):
         out.append(("journal", "/console/journal", _("Journal")))
     return out
-
-
-def _(message: str) -> str:  # marks a string for extraction; translated in templates
-    return message
 
 
 def console(pg: Page, template: str, section: str, **values: Any) -> HTMLResponse:

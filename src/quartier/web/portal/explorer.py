@@ -33,6 +33,7 @@ from quartier.access import Principal
 from quartier.domain import Dataset, FieldType
 from quartier.domain.filters import IsNull, Not
 from quartier.errors import NotFound
+from quartier.i18n import N_ as _
 from quartier.services.features import visible_fields
 from quartier.services.search import fold
 from quartier.storage.base import SqlStore
@@ -42,10 +43,6 @@ from quartier.web.responses import JSONResponse
 
 router = APIRouter(include_in_schema=False)
 Caller = Annotated[Principal, Depends(principal)]
-
-
-def _(message: str) -> str:  # marks a string for extraction; translated later
-    return message
 
 
 #: colour families by (folded) theme prefixes; a dataset takes a shade by slug

@@ -5,12 +5,8 @@ The French strings are the message ids, so ``pybabel extract`` finds them.
 
 from __future__ import annotations
 
+from quartier.i18n import N_ as _
 from quartier.i18n import Translator
-
-
-def _(message: str) -> str:  # marks a string for extraction; translated later
-    return message
-
 
 ACCESS = {
     "public": _("Public"),

@@ -17,14 +17,20 @@ from quartier import access
 from quartier.access import Principal
 from quartier.domain import AccessLevel
 from quartier.domain.actors import ActorKind
+from quartier.i18n import Translator
 from quartier.services.downloads import formats_for
 from quartier.services.search import FRESHNESS, CatalogueQuery
 from quartier.web.deps import base_url, context, principal
 from quartier.web.portal import labels
 from quartier.web.portal.figures import key_figures
 from quartier.web.portal.render import page, render
+from quartier.web.portal.routing import PortalRoute
 
-router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+    route_class=PortalRoute,
+)
 Caller = Annotated[Principal, Depends(principal)]
 PAGE_SIZE = 20
 
@@ -111,7 +117,7 @@ def dataset_page(request: Request, who: Caller, slug: str) -> HTMLResponse:
         masked=len(hidden),
         formats=formats_for(ds) if current else [],
         orgs={o.slug: o for o in ctx.store.list_organisations()},
-        services=_services(ds, base),
+        services=_services(ds, base, pg.t),
         can_edit=access.can_write(who, ds),
         levels=dict(labels.access_levels(pg.t)),
     )
@@ -144,11 +150,11 @@ def charter(request: Request, who: Caller) -> HTMLResponse:
     )
 
 
-def _services(ds: Any, base: str) -> list[tuple[str, str]]:
+def _services(ds: Any, base: str, t: Translator) -> list[tuple[str, str]]:
     ogc = f"{base}/ogc/collections/{ds.slug}"
     out = [
         ("OGC API – Features", f"{ogc}/items"),
-        ("API", f"{base}/api/datasets/{ds.slug}"),
+        (t.gettext("API de la plateforme"), f"{base}/api/datasets/{ds.slug}"),
     ]
     if ds.kind == "features":
         out.append(("TileJSON (MVT)", f"{ogc}/tiles/WebMercatorQuad"))

@@ -13,10 +13,12 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from quartier.i18n import N_, _
+
 STATIC_DIR = Path(__file__).parent.parent / "static"
-VENDOR_HINT = (
-    "the portal's map library is missing from {dir}: run `npm ci` in the "
-    "project folder (make demo and make test do it)"
+VENDOR_HINT = N_(
+    "la bibliothèque cartographique du portail manque dans {dir} : lancez "
+    "`npm ci` dans le dossier du projet (make demo et make test le font)"
 )
 
 
@@ -53,4 +55,4 @@ def vendor_missing() -> str | None:
     vendor = STATIC_DIR / "vendor"
     if (vendor / "maplibre-gl.js").exists():
         return None
-    return VENDOR_HINT.format(dir=vendor)
+    return _(VENDOR_HINT).format(dir=vendor)

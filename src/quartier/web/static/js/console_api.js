@@ -27,10 +27,12 @@ export class ApiError extends Error {
   }
 }
 
-// The error an API answer carries, for people
+// The error an API answer carries, for people: a sentence in the page's
+// language for its kind, then the API's own (technical, English) detail
 export function describe(status, body) {
   if (body && typeof body.description === "string" && body.description) {
-    return body.description;
+    const lead = (text.codes || {})[body.code];
+    return lead ? `${lead} ${body.description}` : body.description;
   }
   return fmt(text.failed, { status });
 }

@@ -30,6 +30,9 @@ def _free_port() -> int:
 def live_server(store: SqlStore, **settings: object) -> Iterator[str]:
     """Serve ``store`` with uvicorn on a free port; yields the base URL."""
     port = _free_port()
+    # no webhook dispatcher unless a test asks for one: a server thread that
+    # outlives its test would keep polling a store the session then drops
+    settings.setdefault("webhook_interval", 0)
     app = create_app(Settings(db=store.url, port=port, **settings), store)  # type: ignore[arg-type]
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

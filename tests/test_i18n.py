@@ -78,3 +78,4 @@ def test_language_choice_and_formats() -> None:
     assert fr.ngettext("%(num)s objet", "%(num)s objets", 12345) == "12\u202f345 objets"
     assert date("2026-11-25T10:00:00", "fr") == "25 nov. 2026"
     assert date("2026-11-25", "en") == "Nov 25, 2026"
+    assert date("2026-11-25T10:00:00Z", "fr", time=True) == "25 nov. 2026, 10:00:00 UTC"

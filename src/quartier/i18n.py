@@ -128,5 +128,11 @@ def date(value: str | dt.date | None, lang: str, *, time: bool = False) -> str:
     else:
         moment = value
     if time and isinstance(moment, dt.datetime):
-        return dates.format_datetime(moment, "medium", locale=pick(lang))
+        # stored times are UTC: say so (a city's staff may sit in several zones)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        shown = dates.format_datetime(
+            moment, "medium", tzinfo=dt.UTC, locale=pick(lang)
+        )
+        return f"{shown} UTC"
     return dates.format_date(moment, "medium", locale=pick(lang))

@@ -17,9 +17,7 @@ dataset version; access is checked on every request, before the cache.
 
 from __future__ import annotations
 
-import threading
 import zlib
-from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Annotated, Any
@@ -30,11 +28,11 @@ from fastapi.responses import HTMLResponse
 
 from quartier import __version__, access
 from quartier.access import Principal
-from quartier.domain import Dataset, FieldType
-from quartier.domain.filters import IsNull, Not
+from quartier.domain import Dataset
 from quartier.errors import NotFound
 from quartier.i18n import N_ as _
-from quartier.services.features import visible_fields
+from quartier.services import places as places_service
+from quartier.services.places import Place, PlaceIndex, name_field
 from quartier.services.search import fold
 from quartier.storage.base import SqlStore
 from quartier.web.deps import context, principal
@@ -68,8 +66,6 @@ BASE_ROLES = {
     "buildings": ("batiment", "bati", "building"),
     "roads": ("route", "road", "voirie", "rue", "street", "mobilite"),
 }
-NAME_FIELDS = ("nom", "name", "name_fr", "nom_fr", "libelle", "label", "toponyme")
-MAX_SCAN = 200_000  # datasets larger than this are not searched by name
 MAX_RESULTS = 12
 #: strings the scripts show, translated on the server
 STRINGS = {
@@ -107,14 +103,6 @@ class Layer:
 
     def json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Place:
-    label: str
-    folded: str
-    fid: int
-    bbox: tuple[float, float, float, float]
 
 
 # ------------------------------------------------------------------ routes
@@ -265,107 +253,23 @@ def _union(boxes: list[tuple[float, float, float, float] | None]) -> list[float]
 
 
 # ------------------------------------------------------------------ places
-class PlaceIndex:
-    """Names and boxes of one dataset version's features, per name field."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self._cache: OrderedDict[tuple[str, int, str], list[Place]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def places(self, store: SqlStore, ds: Dataset, field: str) -> list[Place]:
-        key = (ds.slug, ds.current_version, field)
-        with self._lock:
-            found = self._cache.get(key)
-            if found is not None:
-                self._cache.move_to_end(key)
-                return found
-        found = _read_places(store, ds, field)
-        with self._lock:
-            self._cache[key] = found
-            while len(self._cache) > self.size:
-                self._cache.popitem(last=False)
-        return found
-
-
-def _read_places(store: SqlStore, ds: Dataset, field: str) -> list[Place]:
-    found: list[Place] = []
-    after: int | None = None
-    while True:
-        page_ = store.query_features(
-            ds, where=Not(IsNull(field)), after=after, limit=10_000, columns=[field]
-        )
-        batch = page_.batch
-        if batch.num_rows == 0:
-            break
-        boxes = shapely.bounds(
-            shapely.from_wkb(batch.column("geometry").to_numpy(zero_copy_only=False))
-        )
-        names = batch.column(field).to_pylist()
-        for fid, name, box in zip(
-            batch.column("fid").to_pylist(), names, boxes, strict=True
-        ):
-            label = str(name).strip() if name is not None else ""
-            if label and not any(v != v for v in box):  # NaN: empty geometry
-                found.append(Place(label, fold(label), fid, tuple(box.tolist())))
-        after = batch.column("fid")[-1].as_py()
-        if not page_.more:
-            break
-    return found
-
-
 def _index(request: Request) -> PlaceIndex:
     extras = context(request).extras
     return extras.setdefault("places", PlaceIndex())  # type: ignore[no-any-return]
 
 
-def name_field(store: SqlStore, who: Principal, ds: Dataset) -> str | None:
-    """The dataset's name-like text field, if the caller may see it."""
-    fields = {
-        f.name.casefold(): f.name
-        for f in visible_fields(store, who, ds)
-        if f.type == FieldType.TEXT
-    }
-    return next((fields[n] for n in NAME_FIELDS if n in fields), None)
-
-
-def searchable(store: SqlStore, who: Principal) -> list[tuple[Dataset, str]]:
-    """The caller's point and polygon datasets with a visible name field."""
-    admin = _admin_slug(store)
-    found = []
-    for ds in access.readable(who, store.list_datasets()):
-        kind = geometry_kind(ds.geometry_type) if ds.kind == "features" else ""
-        if kind not in ("circle", "fill", "mixed") or ds.feature_count > MAX_SCAN:
-            continue
-        field = name_field(store, who, ds)
-        if field and ds.current_version:
-            found.append((ds, field))
-    found.sort(key=lambda item: (item[0].slug != admin, item[0].slug))
-    return found
-
-
 def search_places(
     request: Request, who: Principal, q: str
 ) -> list[tuple[Dataset, Place]]:
-    words = fold(q).split()
-    if not words:
-        return []
     ctx = context(request)
-    wanted = " ".join(words)
-    hits: list[tuple[tuple[int, int, int, str], Dataset, Place]] = []
-    for order, (ds, field) in enumerate(searchable(ctx.store, who)):
-        matched = [
-            p
-            for p in _index(request).places(ctx.store, ds, field)
-            if all(w in p.folded for w in words)
-        ]
-        if matched:
-            ctx.audit.record(who, ds, "search")
-        for p in matched:
-            rank = 0 if p.folded == wanted else 1 if p.folded.startswith(wanted) else 2
-            hits.append(((rank, order, len(p.label), p.folded), ds, p))
-    hits.sort(key=lambda hit: hit[0])
-    return [(ds, p) for _, ds, p in hits]
+    return places_service.search(
+        ctx.store,
+        who,
+        q,
+        index=_index(request),
+        admin=_admin_slug(ctx.store),
+        audit=lambda ds: ctx.audit.record(who, ds, "search"),
+    )
 
 
 def admin_units(

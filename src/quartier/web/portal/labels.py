@@ -98,3 +98,31 @@ def freshness(t: Translator) -> list[tuple[str, str]]:
 
 def roles(t: Translator) -> list[tuple[str, str]]:
     return [(code, t.gettext(label)) for code, label in ROLES.items()]
+
+
+FIELD_TYPES = {
+    "text": _("texte"),
+    "integer": _("entier"),
+    "real": _("décimal"),
+    "boolean": _("oui/non"),
+    "date": _("date"),
+    "datetime": _("date et heure"),
+    "json": _("JSON"),
+    "blob": _("binaire"),
+}
+GEOMETRIES = {
+    "POINT": _("points"),
+    "LINESTRING": _("lignes"),
+    "POLYGON": _("surfaces"),
+    "GEOMETRY": _("géométries mixtes"),
+}
+
+
+def field_types(t: Translator) -> dict[str, str]:
+    return {code: t.gettext(label) for code, label in FIELD_TYPES.items()}
+
+
+def geometry(t: Translator, geometry_type: str) -> str:
+    """``MULTIPOLYGON`` → ``surfaces`` (in the page's language)."""
+    plain = geometry_type.upper().removeprefix("MULTI")
+    return t.gettext(GEOMETRIES.get(plain, GEOMETRIES["GEOMETRY"]))

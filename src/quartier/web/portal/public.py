@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from quartier import access
 from quartier.access import Principal
-from quartier.domain import AccessLevel
+from quartier.domain import AccessLevel, Dataset
 from quartier.domain.actors import ActorKind
 from quartier.i18n import Translator
 from quartier.services.downloads import formats_for
@@ -23,7 +23,7 @@ from quartier.services.search import FRESHNESS, CatalogueQuery
 from quartier.web.deps import base_url, context, principal
 from quartier.web.portal import labels
 from quartier.web.portal.figures import key_figures
-from quartier.web.portal.render import page, render
+from quartier.web.portal.render import Page, page, render
 from quartier.web.portal.routing import PortalRoute
 
 router = APIRouter(
@@ -51,23 +51,16 @@ def home(request: Request, who: Caller) -> HTMLResponse:
     )
 
 
-@router.get("/catalogue")
-def catalogue(
-    request: Request,
-    who: Caller,
+def catalogue_query(
     q: Annotated[str | None, Query(max_length=200)] = None,
     theme: Annotated[str | None, Query(max_length=100)] = None,
     producer: Annotated[str | None, Query(max_length=100)] = None,
     kind: Annotated[str | None, Query(max_length=40)] = None,
     level: Annotated[str | None, Query(alias="access", max_length=20)] = None,
     freshness: Annotated[str | None, Query(max_length=10)] = None,
-    p: Annotated[int, Query(ge=1, le=100000)] = 1,
-) -> HTMLResponse:
-    pg = page(request, who)
-    store = context(request).store
-    orgs = {o.slug: o for o in store.list_organisations()}
-    visible = access.readable(who, store.list_datasets())
-    wanted = CatalogueQuery(
+) -> CatalogueQuery:
+    """The catalogue's filters from the query string (unknown values ignored)."""
+    return CatalogueQuery(
         q=q or None,
         theme=theme or None,
         producer=producer or None,
@@ -75,25 +68,44 @@ def catalogue(
         actor_kind=kind if kind in set(ActorKind) else None,
         freshness=freshness if freshness in FRESHNESS else None,
     )
+
+
+@router.get("/catalogue")
+def catalogue(
+    request: Request,
+    who: Caller,
+    wanted: Annotated[CatalogueQuery, Depends(catalogue_query)],
+    p: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> HTMLResponse:
+    pg = page(request, who)
+    store = context(request).store
+    orgs = {o.slug: o for o in store.list_organisations()}
+    visible = access.readable(who, store.list_datasets())
     found = wanted.filter(visible, {s: o.kind.value for s, o in orgs.items()})
     found.sort(key=lambda d: pg.t.pick(d.title, d.title_en).casefold())
-    shown = found[(p - 1) * PAGE_SIZE : p * PAGE_SIZE]
     return render(
         pg,
         "catalogue.html",
         active="catalogue",
-        datasets=shown,
+        orgs=orgs,
+        query=wanted,
+        datasets=found[(p - 1) * PAGE_SIZE : p * PAGE_SIZE],
         total=len(found),
         page_number=p,
         pages=max(1, -(-len(found) // PAGE_SIZE)),
-        orgs=orgs,
-        query=wanted,
-        themes=sorted({d.theme for d in visible if d.theme}),
-        producers=sorted({d.producer for d in visible if d.producer}),
-        levels=labels.access_levels(pg.t),
-        kinds=labels.actor_kinds(pg.t),
-        freshnesses=labels.freshness(pg.t),
+        **_choices(pg, visible),
     )
+
+
+def _choices(pg: Page, visible: list[Dataset]) -> dict[str, Any]:
+    """What the catalogue's filter lists offer."""
+    return {
+        "themes": sorted({d.theme for d in visible if d.theme}),
+        "producers": sorted({d.producer for d in visible if d.producer}),
+        "levels": labels.access_levels(pg.t),
+        "kinds": labels.actor_kinds(pg.t),
+        "freshnesses": labels.freshness(pg.t),
+    }
 
 
 @router.get("/catalogue/{slug}")
@@ -120,6 +132,8 @@ def dataset_page(request: Request, who: Caller, slug: str) -> HTMLResponse:
         services=_services(ds, base, pg.t),
         can_edit=access.can_write(who, ds),
         levels=dict(labels.access_levels(pg.t)),
+        field_types=labels.field_types(pg.t),
+        geometry=labels.geometry(pg.t, ds.geometry_type),
     )
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from quartier.cli_analyze import analyze_app
 from quartier.cli_users import users_app
 from quartier.domain import ActorKind, Organisation
 from quartier.errors import QuartierError
@@ -28,6 +29,7 @@ orgs_app = typer.Typer(
 )
 app.add_typer(orgs_app, name="organisations")
 app.add_typer(users_app, name="users")
+app.add_typer(analyze_app, name="analyze")
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

@@ -43,6 +43,8 @@ VERBS = [
     "users grant",
     "users token",
     "users list",
+    "analyze",
+    "analyze exposure",
 ]
 
 
@@ -217,11 +219,13 @@ def test_bad_file_one_line_on_stderr(tmp_path: Path, bad: Path) -> None:
 
 def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli import app, orgs_app, users_app
+    from quartier.cli_analyze import analyze_app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
     names |= {f"organisations {c.name}" for c in orgs_app.registered_commands}
     names |= {f"users {c.name}" for c in users_app.registered_commands}
+    names |= {f"analyze {c.name}" for c in analyze_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)
@@ -243,3 +247,30 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
         assert "Usage: quartier" in stdout, verb
         assert stderr == "", (verb, stderr)
     assert list(tmp_path.iterdir()) == []  # --help creates no store
+
+
+def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
+    db = tmp_path / "ville.gpkg"
+    shutil.copy(demo_gpkg, db)
+    done = run(
+        "analyze", "exposure", "--db", str(db), "--buffer", "30", "--json", cwd=tmp_path
+    )
+    summary = json.loads(done.stdout)
+    assert summary["hazard"] == "erosions"
+    assert 0 < summary["buildings_exposed"] < summary["buildings_total"]
+    assert summary["people_exposed"] > 0
+    listed = json.loads(run("datasets", "--db", str(db), "--json", cwd=tmp_path).stdout)
+    assert {"exposition_erosions", "exposition_erosions_synthese"} <= {
+        d["slug"] for d in listed
+    }
+    bad = run(
+        "analyze",
+        "exposure",
+        "--db",
+        str(db),
+        "--hazard",
+        "nope",
+        cwd=tmp_path,
+        check=False,
+    )
+    assert bad.returncode != 0 and "hazard: no dataset 'nope'" in bad.stderr

@@ -1,0 +1,85 @@
+"""``quartier analyze …``: analyses whose results become catalogued datasets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from quartier.cli_common import DbOpt, JsonOpt, _print_json, _store, out
+from quartier.i18n import _
+from quartier.services.exposure import ExposureParams, run_exposure
+
+analyze_app = typer.Typer(
+    help="Analyses pour l'aménagement et l'urgence (résultats versionnés).",
+    no_args_is_help=True,
+)
+
+
+@analyze_app.command("exposure")
+def analyze_exposure(
+    db: DbOpt = None,
+    hazard: Annotated[
+        str | None, typer.Option(help="Jeu de données d'aléa (polygones).")
+    ] = None,
+    class_field: Annotated[
+        str | None, typer.Option(help="Champ des classes d'aléa.")
+    ] = None,
+    class_order: Annotated[
+        str | None,
+        typer.Option(help="Classes de la plus à la moins grave, séparées par ','."),
+    ] = None,
+    buffer: Annotated[
+        float, typer.Option(help="Marge autour de l'aléa, en mètres.", min=0)
+    ] = 0.0,
+    buildings: Annotated[str | None, typer.Option(help="Bâtiments.")] = None,
+    units: Annotated[str | None, typer.Option(help="Unités administratives.")] = None,
+    population: Annotated[
+        str | None, typer.Option(help="Table de population : JEU[:CHAMP].")
+    ] = None,
+    facility: Annotated[
+        list[str] | None, typer.Option(help="Équipements (répétable).")
+    ] = None,
+    roads: Annotated[str | None, typer.Option(help="Voies.")] = None,
+    people_per_building: Annotated[
+        float | None,
+        typer.Option(help="Sans table de population : estimation par bâtiment."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bâtiments, personnes, équipements et voies exposés, par classe et par unité."""
+    params = ExposureParams(
+        hazard=hazard,
+        buildings=buildings,
+        units=units,
+        population=population,
+        facilities=list(facility or []),
+        roads=roads,
+        class_field=class_field,
+        class_order=[c.strip() for c in (class_order or "").split(",") if c.strip()],
+        buffer_m=buffer,
+        people_per_building=people_per_building,
+    )
+    with _store(db, create=False) as store:
+        run = run_exposure(store, params)
+    if as_json:
+        _print_json(run.summary)
+        return
+    s = run.summary
+    out.print(
+        _("Exposition à {hazard} : {b} bâtiments exposés sur {n}.").format(
+            hazard=s["hazard"],
+            b=s.get("buildings_exposed", 0),
+            n=s.get("buildings_total", 0),
+        ),
+        highlight=False,
+    )
+    if "people_exposed" in s:
+        out.print(
+            _("Personnes exposées : {p} ({method}).").format(
+                p=s["people_exposed"], method=s.get("people_method")
+            ),
+            highlight=False,
+        )
+    for slug, version in run.datasets.items():
+        out.print(f"  {slug} v{version}", highlight=False)

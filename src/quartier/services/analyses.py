@@ -1,0 +1,266 @@
+"""Running analyses on the store and keeping their results as datasets.
+
+An analysis reads its inputs (current versions) into GeoDataFrames in the
+workspace's working CRS, calls a pure function of :mod:`quartier.analysis`,
+and writes its result as a **new version of a catalogued dataset** whose
+lineage records the analysis, the exact version of every input and every
+parameter, so any figure can be traced and reproduced.
+
+A result is never more open than its inputs: it takes the most restrictive
+access level among them (with that input's producer and steward), and it is
+``illustrative`` when any input is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import shapely
+
+from quartier import __version__
+from quartier.domain import AccessLevel, Dataset, Field, FieldType, Version
+from quartier.errors import InvalidInput, NotFound
+from quartier.services.search import fold
+from quartier.storage.base import SqlStore
+
+#: access levels from most open to most restricted
+_OPENNESS = list(AccessLevel)
+
+
+@dataclass
+class Lineage:
+    """What a result was computed from: analysis, input versions, parameters."""
+
+    analysis: str
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    datasets: list[Dataset] = field(default_factory=list)
+
+    def use(self, store: SqlStore, role: str, slug: str) -> Dataset:
+        """Record ``slug``'s current version as the input ``role``."""
+        ds = store.get_dataset(slug)
+        if not ds.current_version:
+            raise InvalidInput(f"{role}: dataset {slug!r} has no version yet")
+        self.inputs[role] = {"dataset": slug, "version": ds.current_version}
+        self.datasets.append(ds)
+        return ds
+
+    def text(self) -> str:
+        return json.dumps(
+            {
+                "analysis": self.analysis,
+                "quartier": __version__,
+                "inputs": self.inputs,
+                "parameters": self.parameters,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
+        )
+
+
+def working_crs(store: SqlStore) -> int:
+    return store.get_workspace().working_crs
+
+
+def read_frame(store: SqlStore, ds: Dataset, crs: int) -> gpd.GeoDataFrame:
+    """A dataset's current version as a GeoDataFrame in ``crs``."""
+    batches = list(store.read_batches(ds.slug))
+    table = pa.Table.from_batches(batches) if batches else None
+    if table is None or table.num_rows == 0:
+        return gpd.GeoDataFrame(geometry=[], crs=crs)
+    frame = table.drop(["geometry"]).to_pandas()
+    geoms = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return gdf[present].to_crs(crs)
+
+
+def read_table(store: SqlStore, ds: Dataset) -> pd.DataFrame:
+    batches = list(store.read_batches(ds.slug))
+    if not batches:
+        return pd.DataFrame()
+    table = pa.Table.from_batches(batches)
+    if "geometry" in table.column_names:
+        table = table.drop(["geometry"])
+    return table.to_pandas()
+
+
+# ---------------------------------------------------------- choosing inputs
+def find(
+    store: SqlStore,
+    *,
+    themes: Iterable[str] = (),
+    slugs: Iterable[str] = (),
+    geometry: str | None = None,
+    kind: str = "features",
+) -> list[Dataset]:
+    """Datasets of a theme (folded prefix) or slug prefix, by geometry word."""
+    theme_prefixes = tuple(fold(t) for t in themes)
+    slug_prefixes = tuple(slugs)
+    found = []
+    for ds in store.list_datasets():
+        if ds.kind != kind or not ds.current_version:
+            continue
+        if geometry and geometry not in ds.geometry_type.upper():
+            continue
+        theme = fold(ds.theme)
+        if (theme_prefixes and theme.startswith(theme_prefixes)) or (
+            slug_prefixes and ds.slug.startswith(slug_prefixes)
+        ):
+            found.append(ds)
+    return sorted(found, key=lambda d: (d.illustrative, d.slug))
+
+
+def first(found: list[Dataset], what: str, hint: str) -> Dataset:
+    if not found:
+        raise InvalidInput(f"no {what} dataset found: {hint}")
+    return found[0]
+
+
+def get(store: SqlStore, slug: str, what: str) -> Dataset:
+    try:
+        return store.get_dataset(slug)
+    except NotFound:
+        raise InvalidInput(f"{what}: no dataset {slug!r}") from None
+
+
+# ----------------------------------------------------------- writing results
+def write_result(
+    store: SqlStore,
+    slug: str,
+    data: pd.DataFrame,
+    *,
+    title: str,
+    title_en: str,
+    theme: str,
+    lineage: Lineage,
+    author: str,
+    description: str = "",
+) -> Version:
+    """``data`` (a GeoDataFrame → features in EPSG:4326, else a table) as a
+    new version of ``slug``, created if needed, with ``lineage`` recorded."""
+    fields = [_field(name, data[name]) for name in data.columns if name != "geometry"]
+    columns = {f.name: _arrow(data[f.name], f.type) for f in fields}
+    is_features = isinstance(data, gpd.GeoDataFrame)
+    geometry_type = None
+    if is_features:
+        geoms = np.asarray(data.geometry.to_crs(4326).values, dtype=object)
+        columns["geometry"] = pa.array(shapely.to_wkb(geoms).tolist(), pa.binary())
+        geometry_type = _geometry_type(geoms)
+    batch = pa.record_batch(columns) if columns else pa.record_batch({})
+    checksum = _checksum(lineage, batch)
+    current = _current(store, slug)
+    if current is not None and current.checksum == checksum:
+        return current  # same inputs, same parameters, same result: no new version
+    meta = _result_dataset(slug, title, title_en, theme, lineage, description)
+    meta.kind = "features" if is_features else "attributes"
+    version = store.write_version(
+        slug,
+        [batch],
+        fields=fields,
+        message=f"{lineage.analysis}: {json.dumps(lineage.inputs, sort_keys=True)}",
+        source=f"quartier analyze {lineage.analysis}",
+        checksum=checksum,
+        author=author,
+        geometry_type=geometry_type,
+        new=meta,
+    )
+    store.update_dataset(
+        slug,
+        lineage=lineage.text(),
+        access=meta.access,
+        producer=meta.producer,
+        steward=meta.steward,
+        illustrative=meta.illustrative,
+    )
+    return version
+
+
+def _checksum(lineage: Lineage, batch: pa.RecordBatch) -> str:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    digest = hashlib.sha256(lineage.text().encode())
+    digest.update(sink.getvalue().to_pybytes())
+    return digest.hexdigest()
+
+
+def _current(store: SqlStore, slug: str) -> Version | None:
+    try:
+        ds = store.get_dataset(slug)
+    except NotFound:
+        return None
+    return store.get_version(slug, ds.current_version) if ds.current_version else None
+
+
+def _result_dataset(
+    slug: str,
+    title: str,
+    title_en: str,
+    theme: str,
+    lineage: Lineage,
+    description: str,
+) -> Dataset:
+    strictest = max(lineage.datasets, key=lambda d: _OPENNESS.index(d.access))
+    return Dataset(
+        slug=slug,
+        title=title,
+        title_en=title_en,
+        theme=theme,
+        description=description,
+        access=strictest.access,
+        producer=strictest.producer,
+        steward=strictest.steward,
+        licence=strictest.licence,
+        illustrative=any(d.illustrative for d in lineage.datasets),
+        lineage=lineage.text(),
+    )
+
+
+def _field(name: str, values: pd.Series) -> Field:
+    if pd.api.types.is_bool_dtype(values):
+        return Field(name, FieldType.BOOLEAN)
+    if pd.api.types.is_integer_dtype(values):
+        return Field(name, FieldType.INTEGER)
+    if pd.api.types.is_float_dtype(values):
+        return Field(name, FieldType.REAL)
+    return Field(name, FieldType.TEXT)
+
+
+def _arrow(values: pd.Series, ftype: FieldType) -> pa.Array:
+    kind = {
+        FieldType.BOOLEAN: pa.bool_(),
+        FieldType.INTEGER: pa.int64(),
+        FieldType.REAL: pa.float64(),
+    }.get(ftype, pa.string())
+    if kind == pa.string():
+        return pa.array(
+            [None if pd.isna(v) else str(v) for v in values], type=pa.string()
+        )
+    return pa.array(values.to_numpy(), type=kind, from_pandas=True)
+
+
+def _geometry_type(geoms: np.ndarray) -> str:
+    kinds = set(shapely.get_type_id(geoms).tolist())
+    names = {
+        0: "POINT",
+        1: "LINESTRING",
+        3: "POLYGON",
+        4: "MULTIPOINT",
+        5: "MULTILINESTRING",
+        6: "MULTIPOLYGON",
+    }
+    found = {names.get(k, "GEOMETRY") for k in kinds}
+    if len(found) == 1:
+        return found.pop()
+    bases = {n.removeprefix("MULTI") for n in found}
+    return f"MULTI{bases.pop()}" if len(bases) == 1 else "GEOMETRY"

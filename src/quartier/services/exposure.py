@@ -1,0 +1,228 @@
+"""``quartier analyze exposure``: hazard exposure on the store, kept as datasets.
+
+Inputs default to what the catalogue holds (the demo city works without any
+parameter): the first polygon dataset of a *risques/aléas/hazard* theme, the
+buildings (*bâti*), the workspace's admin units, a population table joined
+to them by code, facilities (*santé*, *éducation*, *économie* points) and roads
+(*mobilité* lines). Two datasets are written, each a new version with its
+lineage: ``exposition_<hazard>`` (the exposed buildings, with class, unit and
+people) and ``exposition_<hazard>_synthese`` (one row per unit and class).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from quartier.analysis.exposure import ExposureResult, exposure
+from quartier.domain import Dataset, FieldType
+from quartier.errors import InvalidInput
+from quartier.services import analyses as an
+from quartier.storage.base import SqlStore
+
+HAZARD_THEMES = ("risque", "alea", "hazard", "inondation", "flood")
+FACILITY_THEMES = {"sante": "santé", "education": "éducation", "economie": "économie"}
+
+
+@dataclass
+class ExposureParams:
+    hazard: str | None = None
+    buildings: str | None = None
+    units: str | None = None
+    #: ``DATASET`` or ``DATASET:FIELD`` (a table with a ``code`` per unit)
+    population: str | None = None
+    facilities: list[str] = field(default_factory=list)
+    roads: str | None = None
+    class_field: str | None = None
+    class_order: list[str] = field(default_factory=list)
+    buffer_m: float = 0.0
+    people_per_building: float | None = None
+
+
+@dataclass
+class ExposureRun:
+    summary: dict[str, Any]
+    datasets: dict[str, int]  # slug → version written
+    lineage: an.Lineage
+    result: ExposureResult
+
+
+def run_exposure(
+    store: SqlStore, params: ExposureParams, *, author: str = "cli"
+) -> ExposureRun:
+    crs = an.working_crs(store)
+    lineage = an.Lineage("exposure")
+    hazard = lineage.use(store, "hazard", _hazard(store, params).slug)
+    frames = _inputs(store, params, lineage, crs)
+    lineage.parameters = _parameters(params, hazard)
+    result = exposure(
+        an.read_frame(store, hazard, crs),
+        class_field=params.class_field,
+        class_order=params.class_order or None,
+        buffer_m=params.buffer_m,
+        people_per_building=params.people_per_building,
+        **frames,
+    )
+    written = _write(store, hazard, result, lineage, author)
+    summary = {"hazard": hazard.slug, **result.summary, "datasets": written}
+    return ExposureRun(summary, written, lineage, result)
+
+
+# ------------------------------------------------------------------ inputs
+def _hazard(store: SqlStore, params: ExposureParams) -> Dataset:
+    if params.hazard:
+        return an.get(store, params.hazard, "hazard")
+    found = an.find(store, themes=HAZARD_THEMES, geometry="POLYGON")
+    return an.first(found, "hazard", "give one with --hazard DATASET")
+
+
+def _inputs(
+    store: SqlStore, p: ExposureParams, lineage: an.Lineage, crs: int
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    buildings = p.buildings or _slug(an.find(store, themes=("bati", "building")))
+    if buildings:
+        out["buildings"] = an.read_frame(
+            store, lineage.use(store, "buildings", buildings), crs
+        )
+    units = p.units or store.get_workspace().admin_dataset
+    if units:
+        frame = an.read_frame(store, lineage.use(store, "units", units), crs)
+        out["units"] = _finest_level(frame)
+        out["unit_field"] = "name" if "name" in out["units"] else "nom"
+        population = _population(store, p, lineage, out["units"])
+        if population is not None:
+            out["population"] = population
+    kinds = p.facilities or [
+        d.slug
+        for theme in FACILITY_THEMES.values()
+        for d in an.find(store, themes=(theme,), geometry="POINT")
+    ]
+    out["facilities"] = {
+        slug: an.read_frame(store, lineage.use(store, f"facilities.{slug}", slug), crs)
+        for slug in kinds
+    }
+    roads = p.roads or _slug(
+        an.find(store, themes=("mobilite", "transport"), geometry="LINE")
+    )
+    if roads:
+        out["roads"] = an.read_frame(store, lineage.use(store, "roads", roads), crs)
+    return out
+
+
+def _finest_level(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Of a hierarchy (commune → quartier), the level with the most units."""
+    if "level" not in units or units["level"].nunique() < 2:
+        return units
+    finest = units["level"].value_counts().idxmax()
+    return units[units["level"] == finest].reset_index(drop=True)
+
+
+def _population(
+    store: SqlStore, p: ExposureParams, lineage: an.Lineage, units: gpd.GeoDataFrame
+) -> pd.Series | None:
+    """People per unit name, from a table with a ``code`` per unit."""
+    spec = p.population or _population_table(store)
+    if not spec or "code" not in units:
+        return None
+    slug, _, column = spec.partition(":")
+    ds = lineage.use(store, "population", slug)
+    table = an.read_table(store, ds)
+    column = column or _numeric(store, ds, "population")
+    if column not in table or "code" not in table:
+        raise InvalidInput(
+            f"population: {slug!r} needs a 'code' column and a {column!r} column"
+        )
+    names = dict(zip(units["code"].astype(str), units["name"], strict=False))
+    people = table.groupby(table["code"].astype(str))[column].sum()
+    return people.rename(index=names)[lambda s: s.index.isin(names.values())]
+
+
+def _population_table(store: SqlStore) -> str | None:
+    for ds in an.find(store, themes=("population",), kind="attributes"):
+        column = _numeric(store, ds, "population")
+        if column:
+            return f"{ds.slug}:{column}"
+    return None
+
+
+def _numeric(store: SqlStore, ds: Dataset, word: str) -> str:
+    version = store.get_version(ds.slug, ds.current_version)
+    numeric = (FieldType.INTEGER, FieldType.REAL)
+    return next(
+        (f.name for f in version.fields if word in f.name and f.type in numeric), ""
+    )
+
+
+def _slug(found: list[Dataset]) -> str | None:
+    return found[0].slug if found else None
+
+
+def _parameters(params: ExposureParams, hazard: Dataset) -> dict[str, Any]:
+    out = {k: v for k, v in asdict(params).items() if v not in (None, [], "")}
+    out["hazard"] = hazard.slug
+    return out
+
+
+# ------------------------------------------------------------------ output
+def _write(
+    store: SqlStore,
+    hazard: Dataset,
+    result: ExposureResult,
+    lineage: an.Lineage,
+    author: str,
+) -> dict[str, int]:
+    base = f"exposition_{hazard.slug}"[:40]
+    written = {}
+    b = result.buildings
+    if len(b):
+        exposed = b[b["hazard_class"].notna()]
+        keep = [
+            c
+            for c in ("hazard_class", "unit", "people", "footprint_m2")
+            if c in exposed
+        ]
+        frame = gpd.GeoDataFrame(
+            exposed[keep].reset_index(drop=True),
+            geometry=exposed.geometry.values,
+            crs=b.crs,
+        )
+        v = an.write_result(
+            store,
+            base,
+            frame,
+            lineage=lineage,
+            author=author,
+            theme=hazard.theme,
+            title=f"Bâtiments exposés — {hazard.title}",
+            title_en=f"Exposed buildings — {hazard.title_en or hazard.title}",
+            description=_describe(result),
+        )
+        written[base] = v.version
+    v = an.write_result(
+        store,
+        f"{base}_synthese",
+        result.table,
+        lineage=lineage,
+        author=author,
+        theme=hazard.theme,
+        title=f"Exposition par unité et classe — {hazard.title}",
+        title_en=f"Exposure by unit and class — {hazard.title_en or hazard.title}",
+        description=_describe(result),
+    )
+    written[f"{base}_synthese"] = v.version
+    return written
+
+
+def _describe(result: ExposureResult) -> str:
+    method = result.summary.get("people_method")
+    people = {
+        "dasymetric": "population des unités répartie sur les bâtiments au prorata "
+        "de leur emprise (dasymétrie)",
+        "estimate": "ESTIMATION : un nombre fixe de personnes par bâtiment",
+        "none": "population non calculée (aucune table de population)",
+    }.get(str(method), "")
+    return f"Analyse d'exposition (quartier analyze exposure). Personnes : {people}."

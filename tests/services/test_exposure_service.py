@@ -1,0 +1,71 @@
+"""``quartier analyze exposure`` on the demo city, on both stores: results are
+catalogued versions that record their inputs and parameters, reruns add
+nothing, and a result is never more open than its inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from quartier.services.demo import build_demo
+from quartier.services.exposure import ExposureParams, run_exposure
+from quartier.storage.base import SqlStore
+
+
+@pytest.fixture
+def city(store: SqlStore) -> SqlStore:
+    build_demo(store)
+    return store
+
+
+def test_exposure_of_the_demo_is_kept_as_traceable_datasets(city: SqlStore):
+    run = run_exposure(city, ExposureParams(buffer_m=30), author="test")
+    s = run.summary
+    assert s["hazard"] == "erosions" and s["people_method"] == "dasymetric"
+    assert 0 < s["buildings_exposed"] < s["buildings_total"]
+    assert 0 < s["people_exposed"] < s["people_total"]
+    assert set(run.datasets) == {"exposition_erosions", "exposition_erosions_synthese"}
+
+    exposed = city.get_dataset("exposition_erosions")
+    assert exposed.feature_count == s["buildings_exposed"]
+    assert exposed.kind == "features" and "POLYGON" in exposed.geometry_type
+    lineage = json.loads(exposed.lineage)
+    assert lineage["analysis"] == "exposure"
+    assert lineage["parameters"]["buffer_m"] == 30
+    for role in ("hazard", "buildings", "units", "population", "roads"):
+        slug = lineage["inputs"][role]["dataset"]
+        assert (
+            lineage["inputs"][role]["version"] == city.get_dataset(slug).current_version
+        )
+    assert "facilities.sante" in lineage["inputs"]
+    assert exposed.illustrative  # the demo's population is illustrative
+
+    table = city.get_dataset("exposition_erosions_synthese")
+    assert table.kind == "attributes"
+    rows = [r for b in city.read_batches(table.slug) for r in b.to_pylist()]
+    assert sum(r["buildings"] for r in rows) == s["buildings_exposed"]
+    assert sum(r["people"] for r in rows) == pytest.approx(s["people_exposed"], abs=1)
+
+    # the same run again adds no version; another parameter does
+    again = run_exposure(city, ExposureParams(buffer_m=30), author="test")
+    assert again.datasets == run.datasets
+    other = run_exposure(city, ExposureParams(buffer_m=10), author="test")
+    assert other.datasets["exposition_erosions"] == 2
+    assert other.summary["buildings_exposed"] <= s["buildings_exposed"]
+
+
+def test_a_result_is_as_closed_as_its_most_closed_input(city: SqlStore):
+    city.update_dataset("population_estimee", access="restricted")
+    run_exposure(city, ExposureParams(buffer_m=30))
+    for slug in ("exposition_erosions", "exposition_erosions_synthese"):
+        assert city.get_dataset(slug).access.value == "restricted"
+
+
+def test_unknown_inputs_are_named(city: SqlStore):
+    from quartier.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="hazard: no dataset 'inondations'"):
+        run_exposure(city, ExposureParams(hazard="inondations"))
+    with pytest.raises(InvalidInput, match="population"):
+        run_exposure(city, ExposureParams(population="population_estimee:habitants"))

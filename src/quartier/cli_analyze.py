@@ -8,6 +8,7 @@ import typer
 
 from quartier.cli_common import DbOpt, JsonOpt, _print_json, _store, out
 from quartier.i18n import _
+from quartier.services.accessibility import AccessibilityParams, run_accessibility
 from quartier.services.exposure import ExposureParams, run_exposure
 
 analyze_app = typer.Typer(
@@ -81,5 +82,58 @@ def analyze_exposure(
             ),
             highlight=False,
         )
+    for slug, version in run.datasets.items():
+        out.print(f"  {slug} v{version}", highlight=False)
+
+
+@analyze_app.command("accessibility")
+def analyze_accessibility(
+    db: DbOpt = None,
+    facilities: Annotated[
+        str | None, typer.Option(help="Équipements d'origine (points).")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="walk (à pied) ou drive (en voiture).")
+    ] = "walk",
+    limit: Annotated[
+        float, typer.Option(help="Seuil en minutes pour « trop loin ».", min=0)
+    ] = 15.0,
+    thresholds: Annotated[
+        str, typer.Option(help="Isochrones, en minutes, séparées par ','.")
+    ] = "5,10,15,30",
+    roads: Annotated[str | None, typer.Option(help="Voies.")] = None,
+    buildings: Annotated[str | None, typer.Option(help="Bâtiments.")] = None,
+    units: Annotated[str | None, typer.Option(help="Unités administratives.")] = None,
+    population: Annotated[
+        str | None, typer.Option(help="Table de population : JEU[:CHAMP].")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Temps de trajet vers l'équipement le plus proche, isochrones, population loin."""
+    params = AccessibilityParams(
+        facilities=facilities,
+        profile=profile,
+        limit_min=limit,
+        thresholds_min=[float(t) for t in thresholds.split(",") if t.strip()],
+        roads=roads,
+        buildings=buildings,
+        units=units,
+        population=population,
+    )
+    with _store(db, create=False) as store:
+        run = run_accessibility(store, params)
+    if as_json:
+        _print_json(run.summary)
+        return
+    s = run.summary
+    out.print(
+        _("{n} bâtiments sur {total} à plus de {limit} min de {what}.").format(
+            n=s["buildings_beyond"],
+            total=s["buildings_total"],
+            limit=s["limit_min"],
+            what=s["facilities"],
+        ),
+        highlight=False,
+    )
     for slug, version in run.datasets.items():
         out.print(f"  {slug} v{version}", highlight=False)

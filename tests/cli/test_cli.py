@@ -45,6 +45,7 @@ VERBS = [
     "users list",
     "analyze",
     "analyze exposure",
+    "analyze accessibility",
 ]
 
 
@@ -263,6 +264,21 @@ def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
     assert {"exposition_erosions", "exposition_erosions_synthese"} <= {
         d["slug"] for d in listed
     }
+    access = run(
+        "analyze",
+        "accessibility",
+        "--db",
+        str(db),
+        "--profile",
+        "drive",
+        "--limit",
+        "10",
+        "--json",
+        cwd=tmp_path,
+    )
+    reach = json.loads(access.stdout)
+    assert reach["profile"] == "drive" and reach["buildings_total"] > 0
+    assert "acces_sante" in reach["datasets"]
     bad = run(
         "analyze",
         "exposure",

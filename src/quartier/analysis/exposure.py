@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from quartier.analysis.population import dasymetric, unplaced
+
 #: weekly quantities per displaced person (InaSAFE's defaults, BNPB Perka 7/2008)
 MINIMUM_NEEDS: dict[str, float] = {
     "riz_kg": 2.8,
@@ -269,14 +271,9 @@ def _people(
     summary: dict[str, Any],
 ) -> None:
     if population is not None:
-        area = b["footprint_m2"].where(b["footprint_m2"] > 0, 1.0)
-        share = area / area.groupby(b["unit"]).transform("sum")
-        unit_people = b["unit"].map(population.astype(float)).fillna(0.0)
-        b["people"] = unit_people * share
+        b["people"] = dasymetric(b["footprint_m2"], b["unit"], population)
         summary["people_method"] = "dasymetric"
-        placed = b.groupby("unit")["people"].sum()
-        unplaced = population[~population.index.isin(placed.index)]
-        summary["people_without_buildings"] = round(float(unplaced.sum()), 1)
+        summary["people_without_buildings"] = round(unplaced(b["unit"], population), 1)
     elif per_building is not None:
         b["people"] = float(per_building)
         summary["people_method"] = "estimate"

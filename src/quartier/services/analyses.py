@@ -246,6 +246,8 @@ def _arrow(values: pd.Series, ftype: FieldType) -> pa.Array:
         return pa.array(
             [None if pd.isna(v) else str(v) for v in values], type=pa.string()
         )
+    if ftype == FieldType.REAL:  # no infinities in the catalogue (JSON has none)
+        values = values.replace([np.inf, -np.inf], np.nan)
     return pa.array(values.to_numpy(), type=kind, from_pandas=True)
 
 

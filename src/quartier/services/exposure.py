@@ -15,12 +15,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
 from quartier.analysis.exposure import ExposureResult, exposure
-from quartier.domain import Dataset, FieldType
-from quartier.errors import InvalidInput
+from quartier.domain import Dataset
 from quartier.services import analyses as an
+from quartier.services import analysis_inputs as inputs
 from quartier.storage.base import SqlStore
 
 HAZARD_THEMES = ("risque", "alea", "hazard", "inondation", "flood")
@@ -83,17 +82,13 @@ def _inputs(
     store: SqlStore, p: ExposureParams, lineage: an.Lineage, crs: int
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    buildings = p.buildings or _slug(an.find(store, themes=("bati", "building")))
-    if buildings:
-        out["buildings"] = an.read_frame(
-            store, lineage.use(store, "buildings", buildings), crs
-        )
-    units = p.units or store.get_workspace().admin_dataset
-    if units:
-        frame = an.read_frame(store, lineage.use(store, "units", units), crs)
-        out["units"] = _finest_level(frame)
-        out["unit_field"] = "name" if "name" in out["units"] else "nom"
-        population = _population(store, p, lineage, out["units"])
+    buildings = inputs.buildings(store, lineage, crs, p.buildings)
+    if buildings is not None:
+        out["buildings"] = buildings
+    units = inputs.units(store, lineage, crs, p.units)
+    if units is not None:
+        out["units"], out["unit_field"] = units, "name"
+        population = inputs.population(store, lineage, units, p.population)
         if population is not None:
             out["population"] = population
     kinds = p.facilities or [
@@ -105,60 +100,10 @@ def _inputs(
         slug: an.read_frame(store, lineage.use(store, f"facilities.{slug}", slug), crs)
         for slug in kinds
     }
-    roads = p.roads or _slug(
-        an.find(store, themes=("mobilite", "transport"), geometry="LINE")
-    )
-    if roads:
-        out["roads"] = an.read_frame(store, lineage.use(store, "roads", roads), crs)
+    roads = inputs.roads(store, lineage, crs, p.roads)
+    if roads is not None:
+        out["roads"] = roads
     return out
-
-
-def _finest_level(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Of a hierarchy (commune → quartier), the level with the most units."""
-    if "level" not in units or units["level"].nunique() < 2:
-        return units
-    finest = units["level"].value_counts().idxmax()
-    return units[units["level"] == finest].reset_index(drop=True)
-
-
-def _population(
-    store: SqlStore, p: ExposureParams, lineage: an.Lineage, units: gpd.GeoDataFrame
-) -> pd.Series | None:
-    """People per unit name, from a table with a ``code`` per unit."""
-    spec = p.population or _population_table(store)
-    if not spec or "code" not in units:
-        return None
-    slug, _, column = spec.partition(":")
-    ds = lineage.use(store, "population", slug)
-    table = an.read_table(store, ds)
-    column = column or _numeric(store, ds, "population")
-    if column not in table or "code" not in table:
-        raise InvalidInput(
-            f"population: {slug!r} needs a 'code' column and a {column!r} column"
-        )
-    names = dict(zip(units["code"].astype(str), units["name"], strict=False))
-    people = table.groupby(table["code"].astype(str))[column].sum()
-    return people.rename(index=names)[lambda s: s.index.isin(names.values())]
-
-
-def _population_table(store: SqlStore) -> str | None:
-    for ds in an.find(store, themes=("population",), kind="attributes"):
-        column = _numeric(store, ds, "population")
-        if column:
-            return f"{ds.slug}:{column}"
-    return None
-
-
-def _numeric(store: SqlStore, ds: Dataset, word: str) -> str:
-    version = store.get_version(ds.slug, ds.current_version)
-    numeric = (FieldType.INTEGER, FieldType.REAL)
-    return next(
-        (f.name for f in version.fields if word in f.name and f.type in numeric), ""
-    )
-
-
-def _slug(found: list[Dataset]) -> str | None:
-    return found[0].slug if found else None
 
 
 def _parameters(params: ExposureParams, hazard: Dataset) -> dict[str, Any]:

@@ -1,0 +1,59 @@
+"""``quartier analyze accessibility`` on the demo city, on both stores."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from quartier.errors import InvalidInput
+from quartier.services.accessibility import AccessibilityParams, run_accessibility
+from quartier.services.demo import build_demo
+from quartier.storage.base import SqlStore
+
+
+@pytest.fixture
+def city(store: SqlStore) -> SqlStore:
+    build_demo(store)
+    return store
+
+
+def test_travel_times_to_health_facilities_are_kept_as_datasets(city: SqlStore):
+    run = run_accessibility(city, AccessibilityParams(), author="test")
+    s = run.summary
+    assert s["facilities"] == "sante" and s["profile"] == "walk"
+    # every building with a geometry (one of the demo's 608 has none)
+    assert s["buildings_total"] == city.get_dataset("batiments").feature_count - 1
+    assert 0 < s["buildings_beyond"] < s["buildings_total"]
+    assert 0 < s["people_beyond"] < s["people_total"]
+    assert set(run.datasets) == {
+        "acces_sante",
+        "isochrones_sante",
+        "acces_sante_synthese",
+    }
+
+    rows = [r for b in city.read_batches("acces_sante") for r in b.to_pylist()]
+    minutes = [r["minutes"] for r in rows]
+    assert all(m is None or (m >= 0 and math.isfinite(m)) for m in minutes)
+    beyond = sum(1 for m in minutes if m is None or m > 15)
+    assert beyond == s["buildings_beyond"]
+    assert all(r["facility_name"] is not None for r in rows if r["minutes"] is not None)
+
+    # isochrones: one polygon per threshold, each containing the smaller ones
+    iso = city.get_dataset("isochrones_sante")
+    assert iso.feature_count == 4
+    lineage = json.loads(iso.lineage)
+    assert lineage["analysis"] == "accessibility"
+    assert lineage["parameters"]["thresholds_min"] == [5, 10, 15, 30]
+    assert lineage["inputs"]["roads"]["dataset"] == "routes"
+
+    # driving is faster: never more buildings beyond the limit
+    drive = run_accessibility(city, AccessibilityParams(profile="drive"))
+    assert drive.summary["buildings_beyond"] <= s["buildings_beyond"]
+    assert drive.datasets["acces_sante"] == 2
+
+
+def test_unknown_facilities_are_named(city: SqlStore):
+    with pytest.raises(InvalidInput, match="facilities: no dataset 'pompiers'"):
+        run_accessibility(city, AccessibilityParams(facilities="pompiers"))

@@ -11,6 +11,13 @@ from quartier.i18n import _
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
 from quartier.services.exposure import ExposureParams, run_exposure
 
+BuildingsOpt = Annotated[str | None, typer.Option(help="Bâtiments.")]
+UnitsOpt = Annotated[str | None, typer.Option(help="Unités administratives.")]
+RoadsOpt = Annotated[str | None, typer.Option(help="Voies.")]
+PopulationOpt = Annotated[
+    str | None, typer.Option(help="Table de population : JEU[:CHAMP].")
+]
+
 analyze_app = typer.Typer(
     help="Analyses pour l'aménagement et l'urgence (résultats versionnés).",
     no_args_is_help=True,
@@ -33,15 +40,13 @@ def analyze_exposure(
     buffer: Annotated[
         float, typer.Option(help="Marge autour de l'aléa, en mètres.", min=0)
     ] = 0.0,
-    buildings: Annotated[str | None, typer.Option(help="Bâtiments.")] = None,
-    units: Annotated[str | None, typer.Option(help="Unités administratives.")] = None,
-    population: Annotated[
-        str | None, typer.Option(help="Table de population : JEU[:CHAMP].")
-    ] = None,
+    buildings: BuildingsOpt = None,
+    units: UnitsOpt = None,
+    population: PopulationOpt = None,
     facility: Annotated[
         list[str] | None, typer.Option(help="Équipements (répétable).")
     ] = None,
-    roads: Annotated[str | None, typer.Option(help="Voies.")] = None,
+    roads: RoadsOpt = None,
     people_per_building: Annotated[
         float | None,
         typer.Option(help="Sans table de population : estimation par bâtiment."),
@@ -101,12 +106,10 @@ def analyze_accessibility(
     thresholds: Annotated[
         str, typer.Option(help="Isochrones, en minutes, séparées par ','.")
     ] = "5,10,15,30",
-    roads: Annotated[str | None, typer.Option(help="Voies.")] = None,
-    buildings: Annotated[str | None, typer.Option(help="Bâtiments.")] = None,
-    units: Annotated[str | None, typer.Option(help="Unités administratives.")] = None,
-    population: Annotated[
-        str | None, typer.Option(help="Table de population : JEU[:CHAMP].")
-    ] = None,
+    roads: RoadsOpt = None,
+    buildings: BuildingsOpt = None,
+    units: UnitsOpt = None,
+    population: PopulationOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Temps de trajet vers l'équipement le plus proche, isochrones, population loin."""

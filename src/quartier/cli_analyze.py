@@ -7,9 +7,15 @@ from typing import Annotated
 import typer
 
 from quartier.cli_common import DbOpt, JsonOpt, _print_json, _store, out
+from quartier.errors import InvalidInput
 from quartier.i18n import _
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
 from quartier.services.exposure import ExposureParams, run_exposure
+from quartier.services.vulnerability import (
+    DEFAULT_WEIGHTS,
+    VulnerabilityParams,
+    run_vulnerability,
+)
 
 BuildingsOpt = Annotated[str | None, typer.Option(help="Bâtiments.")]
 UnitsOpt = Annotated[str | None, typer.Option(help="Unités administratives.")]
@@ -140,3 +146,54 @@ def analyze_accessibility(
     )
     for slug, version in run.datasets.items():
         out.print(f"  {slug} v{version}", highlight=False)
+
+
+@analyze_app.command("vulnerability")
+def analyze_vulnerability(
+    db: DbOpt = None,
+    weights: Annotated[
+        str,
+        typer.Option(help="Poids des indicateurs : nom=poids, séparés par ','."),
+    ] = ",".join(f"{k}={v}" for k, v in DEFAULT_WEIGHTS.items()),
+    hazard: Annotated[str | None, typer.Option(help="Aléa.")] = None,
+    buffer: Annotated[
+        float, typer.Option(help="Marge autour de l'aléa, en mètres.", min=0)
+    ] = 0.0,
+    facilities: Annotated[str | None, typer.Option(help="Équipements.")] = None,
+    limit: Annotated[
+        float, typer.Option(help="Minutes au-delà desquelles on est « loin ».")
+    ] = 15.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Indice de vulnérabilité par unité : composantes, rangs, sensibilité."""
+    params = VulnerabilityParams(
+        weights=_weights(weights),
+        hazard=hazard,
+        buffer_m=buffer,
+        facilities=facilities,
+        limit_min=limit,
+    )
+    with _store(db, create=False) as store:
+        run = run_vulnerability(store, params)
+    if as_json:
+        _print_json(run.summary)
+        return
+    for item in run.summary["most_vulnerable"]:
+        out.print(f"  {item['unit']:<30} {item['index']:>6.1f}", highlight=False)
+    for slug, version in run.datasets.items():
+        out.print(f"  {slug} v{version}", highlight=False)
+
+
+def _weights(text: str) -> dict[str, float]:
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InvalidInput(
+                f"--weights: expected name=number, got {part!r}"
+            ) from None
+        if not sep:
+            raise InvalidInput(f"--weights: expected name=number, got {part!r}")
+    return out

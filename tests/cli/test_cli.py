@@ -46,6 +46,7 @@ VERBS = [
     "analyze",
     "analyze exposure",
     "analyze accessibility",
+    "analyze vulnerability",
 ]
 
 
@@ -279,6 +280,19 @@ def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
     reach = json.loads(access.stdout)
     assert reach["profile"] == "drive" and reach["buildings_total"] > 0
     assert "acces_sante" in reach["datasets"]
+    index = run(
+        "analyze",
+        "vulnerability",
+        "--db",
+        str(db),
+        "--weights",
+        "exposition=1,densite=1",
+        "--json",
+        cwd=tmp_path,
+    )
+    ranked = json.loads(index.stdout)
+    assert ranked["weights"] == {"exposition": 0.5, "densite": 0.5}
+    assert len(ranked["most_vulnerable"]) == 3
     bad = run(
         "analyze",
         "exposure",

@@ -25,6 +25,7 @@ from quartier.analysis.accessibility import (
     travel_times,
 )
 from quartier.analysis.population import dasymetric
+from quartier.domain import Dataset
 from quartier.errors import InvalidInput
 from quartier.services import analyses as an
 from quartier.services import analysis_inputs as inputs
@@ -54,7 +55,7 @@ def run_accessibility(
 ) -> AccessibilityRun:
     crs = an.working_crs(store)
     lineage = an.Lineage("accessibility")
-    facilities_ds = _facilities(store, params)
+    facilities_ds = pick_facilities(store, params.facilities)
     facilities = an.read_frame(
         store, lineage.use(store, "facilities", facilities_ds.slug), crs
     )
@@ -67,7 +68,8 @@ def run_accessibility(
     lineage.parameters = {
         k: v for k, v in asdict(params).items() if v not in (None, [], "")
     } | {"facilities": facilities_ds.slug}
-    times = travel_times(road_graph(roads, profile=params.profile), facilities)
+    graph = an.checked(road_graph, roads, profile=params.profile)
+    times = travel_times(graph, facilities)
     people, unit = _people(store, lineage, crs, buildings, params)
     out, table = accessibility(
         times, buildings, limit_min=params.limit_min, people=people, units=unit
@@ -80,9 +82,10 @@ def run_accessibility(
     return AccessibilityRun(summary, written)
 
 
-def _facilities(store: SqlStore, params: AccessibilityParams) -> Any:
-    if params.facilities:
-        return an.get(store, params.facilities, "facilities")
+def pick_facilities(store: SqlStore, slug: str | None = None) -> Dataset:
+    """The facilities: ``slug``, else the first point dataset of a health theme."""
+    if slug:
+        return an.get(store, slug, "facilities")
     found = an.find(store, themes=("sante", "santé", "health"), geometry="POINT")
     return an.first(found, "facilities", "give one with --facilities DATASET")
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -31,6 +31,7 @@ from quartier.errors import InvalidInput, NotFound
 from quartier.services.search import fold
 from quartier.storage.base import SqlStore
 
+T = TypeVar("T")
 #: access levels from most open to most restricted
 _OPENNESS = list(AccessLevel)
 
@@ -65,6 +66,14 @@ class Lineage:
             sort_keys=True,
             default=str,
         )
+
+
+def checked(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call an analysis; its input errors (``ValueError``) become ``InvalidInput``."""
+    try:
+        return function(*args, **kwargs)
+    except ValueError as e:
+        raise InvalidInput(str(e)) from None
 
 
 def working_crs(store: SqlStore) -> int:

@@ -54,10 +54,11 @@ def run_exposure(
 ) -> ExposureRun:
     crs = an.working_crs(store)
     lineage = an.Lineage("exposure")
-    hazard = lineage.use(store, "hazard", _hazard(store, params).slug)
+    hazard = lineage.use(store, "hazard", pick_hazard(store, params.hazard).slug)
     frames = _inputs(store, params, lineage, crs)
     lineage.parameters = _parameters(params, hazard)
-    result = exposure(
+    result = an.checked(
+        exposure,
         an.read_frame(store, hazard, crs),
         class_field=params.class_field,
         class_order=params.class_order or None,
@@ -71,9 +72,10 @@ def run_exposure(
 
 
 # ------------------------------------------------------------------ inputs
-def _hazard(store: SqlStore, params: ExposureParams) -> Dataset:
-    if params.hazard:
-        return an.get(store, params.hazard, "hazard")
+def pick_hazard(store: SqlStore, slug: str | None = None) -> Dataset:
+    """The hazard dataset: ``slug``, else the first of a hazard theme."""
+    if slug:
+        return an.get(store, slug, "hazard")
     found = an.find(store, themes=HAZARD_THEMES, geometry="POLYGON")
     return an.first(found, "hazard", "give one with --hazard DATASET")
 

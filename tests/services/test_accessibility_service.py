@@ -9,14 +9,7 @@ import pytest
 
 from quartier.errors import InvalidInput
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
-from quartier.services.demo import build_demo
 from quartier.storage.base import SqlStore
-
-
-@pytest.fixture
-def city(store: SqlStore) -> SqlStore:
-    build_demo(store)
-    return store
 
 
 def test_travel_times_to_health_facilities_are_kept_as_datasets(city: SqlStore):

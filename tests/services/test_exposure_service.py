@@ -8,15 +8,8 @@ import json
 
 import pytest
 
-from quartier.services.demo import build_demo
 from quartier.services.exposure import ExposureParams, run_exposure
 from quartier.storage.base import SqlStore
-
-
-@pytest.fixture
-def city(store: SqlStore) -> SqlStore:
-    build_demo(store)
-    return store
 
 
 def test_exposure_of_the_demo_is_kept_as_traceable_datasets(city: SqlStore):

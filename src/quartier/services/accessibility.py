@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from quartier.access import Principal
 from quartier.analysis.accessibility import (
     accessibility,
     isochrones,
@@ -51,11 +52,15 @@ class AccessibilityRun:
 
 
 def run_accessibility(
-    store: SqlStore, params: AccessibilityParams, *, author: str = "cli"
+    store: SqlStore,
+    params: AccessibilityParams,
+    *,
+    author: str = "cli",
+    reader: Principal | None = None,
 ) -> AccessibilityRun:
     crs = an.working_crs(store)
-    lineage = an.Lineage("accessibility")
-    facilities_ds = pick_facilities(store, params.facilities)
+    lineage = an.Lineage("accessibility", reader)
+    facilities_ds = pick_facilities(store, params.facilities, reader)
     facilities = an.read_frame(
         store, lineage.use(store, "facilities", facilities_ds.slug), crs
     )
@@ -82,11 +87,15 @@ def run_accessibility(
     return AccessibilityRun(summary, written)
 
 
-def pick_facilities(store: SqlStore, slug: str | None = None) -> Dataset:
+def pick_facilities(
+    store: SqlStore, slug: str | None = None, reader: Principal | None = None
+) -> Dataset:
     """The facilities: ``slug``, else the first point dataset of a health theme."""
     if slug:
         return an.get(store, slug, "facilities")
-    found = an.find(store, themes=("sante", "santé", "health"), geometry="POINT")
+    found = an.find(
+        store, themes=("sante", "santé", "health"), geometry="POINT", reader=reader
+    )
     return an.first(found, "facilities", "give one with --facilities DATASET")
 
 

@@ -25,7 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from quartier import __version__
+from quartier import __version__, access
+from quartier.access import Principal
 from quartier.domain import AccessLevel, Dataset, Field, FieldType, Version
 from quartier.errors import InvalidInput, NotFound
 from quartier.services.search import fold
@@ -41,13 +42,20 @@ class Lineage:
     """What a result was computed from: analysis, input versions, parameters."""
 
     analysis: str
+    #: who runs it: every input must be readable by them (None: the operator)
+    reader: Principal | None = None
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     datasets: list[Dataset] = field(default_factory=list)
 
     def use(self, store: SqlStore, role: str, slug: str) -> Dataset:
-        """Record ``slug``'s current version as the input ``role``."""
+        """Record ``slug``'s current version as the input ``role``.
+
+        A dataset the reader may not see is refused like an unknown one.
+        """
         ds = store.get_dataset(slug)
+        if self.reader is not None:
+            access.require_read(self.reader, ds)
         if not ds.current_version:
             raise InvalidInput(f"{role}: dataset {slug!r} has no version yet")
         self.inputs[role] = {"dataset": slug, "version": ds.current_version}
@@ -111,13 +119,17 @@ def find(
     slugs: Iterable[str] = (),
     geometry: str | None = None,
     kind: str = "features",
+    reader: Principal | None = None,
 ) -> list[Dataset]:
-    """Datasets of a theme (folded prefix) or slug prefix, by geometry word."""
+    """Datasets of a theme (folded prefix) or slug prefix, by geometry word —
+    only those ``reader`` may see (a default never names a hidden dataset)."""
     theme_prefixes = tuple(fold(t) for t in themes)
     slug_prefixes = tuple(slugs)
     found = []
     for ds in store.list_datasets():
         if ds.kind != kind or not ds.current_version:
+            continue
+        if reader is not None and not access.can_read(reader, ds):
             continue
         if geometry and geometry not in ds.geometry_type.upper():
             continue

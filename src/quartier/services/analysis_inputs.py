@@ -19,7 +19,9 @@ from quartier.storage.base import SqlStore
 def buildings(
     store: SqlStore, lineage: an.Lineage, crs: int, slug: str | None = None
 ) -> gpd.GeoDataFrame | None:
-    slug = slug or _slug(an.find(store, themes=("bati", "building")))
+    slug = slug or _slug(
+        an.find(store, themes=("bati", "building"), reader=lineage.reader)
+    )
     if not slug:
         return None
     return an.read_frame(store, lineage.use(store, "buildings", slug), crs)
@@ -29,7 +31,12 @@ def roads(
     store: SqlStore, lineage: an.Lineage, crs: int, slug: str | None = None
 ) -> gpd.GeoDataFrame | None:
     slug = slug or _slug(
-        an.find(store, themes=("mobilite", "transport", "voirie"), geometry="LINE")
+        an.find(
+            store,
+            themes=("mobilite", "transport", "voirie"),
+            geometry="LINE",
+            reader=lineage.reader,
+        )
     )
     if not slug:
         return None
@@ -66,7 +73,7 @@ def population(
     spec: str | None = None,
 ) -> pd.Series | None:
     """People per unit name, from ``DATASET[:FIELD]`` (a table with a ``code``)."""
-    spec = spec or _population_table(store)
+    spec = spec or _population_table(store, lineage)
     if not spec or "code" not in units:
         return None
     slug, _, column = spec.partition(":")
@@ -82,8 +89,11 @@ def population(
     return people.rename(index=names)[lambda s: s.index.isin(names.values())]
 
 
-def _population_table(store: SqlStore) -> str | None:
-    for ds in an.find(store, themes=("population",), kind="attributes"):
+def _population_table(store: SqlStore, lineage: an.Lineage) -> str | None:
+    found = an.find(
+        store, themes=("population",), kind="attributes", reader=lineage.reader
+    )
+    for ds in found:
         column = _numeric(store, ds, "population")
         if column:
             return f"{ds.slug}:{column}"

@@ -16,6 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from quartier.access import Principal
 from quartier.analysis.exposure import ExposureResult, exposure
 from quartier.domain import Dataset
 from quartier.services import analyses as an
@@ -50,11 +51,17 @@ class ExposureRun:
 
 
 def run_exposure(
-    store: SqlStore, params: ExposureParams, *, author: str = "cli"
+    store: SqlStore,
+    params: ExposureParams,
+    *,
+    author: str = "cli",
+    reader: Principal | None = None,
 ) -> ExposureRun:
     crs = an.working_crs(store)
-    lineage = an.Lineage("exposure")
-    hazard = lineage.use(store, "hazard", pick_hazard(store, params.hazard).slug)
+    lineage = an.Lineage("exposure", reader)
+    hazard = lineage.use(
+        store, "hazard", pick_hazard(store, params.hazard, reader).slug
+    )
     frames = _inputs(store, params, lineage, crs)
     lineage.parameters = _parameters(params, hazard)
     result = an.checked(
@@ -72,11 +79,13 @@ def run_exposure(
 
 
 # ------------------------------------------------------------------ inputs
-def pick_hazard(store: SqlStore, slug: str | None = None) -> Dataset:
+def pick_hazard(
+    store: SqlStore, slug: str | None = None, reader: Principal | None = None
+) -> Dataset:
     """The hazard dataset: ``slug``, else the first of a hazard theme."""
     if slug:
         return an.get(store, slug, "hazard")
-    found = an.find(store, themes=HAZARD_THEMES, geometry="POLYGON")
+    found = an.find(store, themes=HAZARD_THEMES, geometry="POLYGON", reader=reader)
     return an.first(found, "hazard", "give one with --hazard DATASET")
 
 
@@ -96,7 +105,9 @@ def _inputs(
     kinds = p.facilities or [
         d.slug
         for theme in FACILITY_THEMES.values()
-        for d in an.find(store, themes=(theme,), geometry="POINT")
+        for d in an.find(
+            store, themes=(theme,), geometry="POINT", reader=lineage.reader
+        )
     ]
     out["facilities"] = {
         slug: an.read_frame(store, lineage.use(store, f"facilities.{slug}", slug), crs)

@@ -33,6 +33,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
     from quartier.web import (
         api,
         api_accounts,
+        api_analyses,
         api_audit,
         api_datasets,
         api_downloads,
@@ -52,6 +53,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
         ("api", api_imports.router),
         ("api", api_accounts.router),
         ("api", api_feed.router),
+        ("api", api_analyses.router),
         ("api", api_audit.router),
         ("root", dcat.router),
     ]

@@ -1,0 +1,171 @@
+"""``/api/analyses``: run an analysis as a background job.
+
+``POST /api/analyses/{name}`` with the parameters as JSON answers ``202``
+with the job to follow (``/api/jobs/{id}``); its result gives the headline
+figures and the datasets written (new versions, each with its lineage).
+Running one takes an administrator or steward role in some organisation
+(it writes datasets), and every input must be readable by the caller — an
+input one may not see is refused like an unknown one. One run of each
+analysis per caller at a time (409 while it runs): a server for a city's
+staff, not a queue anyone can fill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from quartier import access
+from quartier.access import Principal
+from quartier.errors import Conflict, PermissionDenied
+from quartier.services.accessibility import AccessibilityParams, run_accessibility
+from quartier.services.exposure import ExposureParams, run_exposure
+from quartier.services.jobs import Job
+from quartier.services.vulnerability import (
+    DEFAULT_WEIGHTS,
+    VulnerabilityParams,
+    run_vulnerability,
+)
+from quartier.storage.base import SqlStore
+from quartier.web.api_common import Base, Body, Caller, Ctx, jobs_of
+from quartier.web.responses import JSONResponse
+
+router = APIRouter(
+    prefix="/api", tags=["Analyses"], default_response_class=JSONResponse
+)
+
+Name = Annotated[str, Field(max_length=48, pattern=r"^[a-z][a-z0-9_]*$")]
+OptName = Name | None
+
+
+class ExposureIn(Body):
+    hazard: OptName = None
+    class_field: Annotated[str | None, Field(max_length=100)] = None
+    class_order: list[Annotated[str, Field(max_length=100)]] = []
+    buffer_m: Annotated[float, Field(ge=0, le=10_000)] = 0.0
+    buildings: OptName = None
+    units: OptName = None
+    population: Annotated[str | None, Field(max_length=150)] = None
+    facilities: list[Name] = []
+    roads: OptName = None
+    people_per_building: Annotated[float | None, Field(ge=0, le=1000)] = None
+
+
+class AccessibilityIn(Body):
+    facilities: OptName = None
+    profile: Literal["walk", "drive"] = "walk"
+    limit_min: Annotated[float, Field(gt=0, le=600)] = 15.0
+    thresholds_min: list[Annotated[float, Field(gt=0, le=600)]] = [5, 10, 15, 30]
+    roads: OptName = None
+    buildings: OptName = None
+    units: OptName = None
+    population: Annotated[str | None, Field(max_length=150)] = None
+
+
+class VulnerabilityIn(Body):
+    weights: dict[Name, Annotated[float, Field(ge=0)]] = dict(DEFAULT_WEIGHTS)
+    hazard: OptName = None
+    buffer_m: Annotated[float, Field(ge=0, le=10_000)] = 0.0
+    facilities: OptName = None
+    limit_min: Annotated[float, Field(gt=0, le=600)] = 15.0
+
+
+Runner = Callable[[SqlStore, Any, Principal], Any]
+
+ANALYSES: dict[str, tuple[type[Body], Runner]] = {
+    "exposure": (
+        ExposureIn,
+        lambda s, b, p: run_exposure(
+            s, ExposureParams(**b.model_dump()), author=p.label, reader=p
+        ),
+    ),
+    "accessibility": (
+        AccessibilityIn,
+        lambda s, b, p: run_accessibility(
+            s, AccessibilityParams(**b.model_dump()), author=p.label, reader=p
+        ),
+    ),
+    "vulnerability": (
+        VulnerabilityIn,
+        lambda s, b, p: run_vulnerability(
+            s, VulnerabilityParams(**b.model_dump()), author=p.label, reader=p
+        ),
+    ),
+}
+
+
+@router.get("/analyses")
+def list_analyses(base: Base) -> dict[str, Any]:
+    """The analyses one can run, with their parameters and defaults."""
+    return {
+        "analyses": [
+            {
+                "name": name,
+                "parameters": model.model_json_schema()["properties"],
+                "run": f"{base}/api/analyses/{name}",
+            }
+            for name, (model, _) in ANALYSES.items()
+        ]
+    }
+
+
+@router.post("/analyses/exposure", status_code=202)
+def exposure(body: ExposureIn, ctx: Ctx, who: Caller, base: Base) -> JSONResponse:
+    """Hazard exposure: buildings, people, facilities, roads per class and unit."""
+    return _start("exposure", body, ctx, who, base)
+
+
+@router.post("/analyses/accessibility", status_code=202)
+def accessibility(
+    body: AccessibilityIn, ctx: Ctx, who: Caller, base: Base
+) -> JSONResponse:
+    """Travel time to the nearest facility, isochrones, people beyond a limit."""
+    return _start("accessibility", body, ctx, who, base)
+
+
+@router.post("/analyses/vulnerability", status_code=202)
+def vulnerability(
+    body: VulnerabilityIn, ctx: Ctx, who: Caller, base: Base
+) -> JSONResponse:
+    """Vulnerability index per unit, with components, ranks and sensitivity."""
+    return _start("vulnerability", body, ctx, who, base)
+
+
+def _start(name: str, body: Body, ctx: Any, who: Principal, base: str) -> JSONResponse:
+    p = access.require_signed_in(who)
+    if not (p.is_admin or any(access.can_create(p, org) for org in p.roles)):
+        raise PermissionDenied(
+            f"{p.label} may not run analyses: it takes an admin or steward role "
+            "in an organisation (results are written as datasets)"
+        )
+    run = ANALYSES[name][1]
+    key = f"analysis:{name}:{p.label}"
+    runner = jobs_of(ctx)
+    if runner.find_active(key) is not None:
+        raise Conflict(
+            f"your {name} analysis is still running: follow it in /api/jobs, "
+            "then run again"
+        )
+
+    def work(job: Job) -> dict[str, Any]:
+        result = run(ctx.store, body, p)
+        return {
+            "analysis": name,
+            "summary": result.summary,
+            "datasets": result.datasets,
+        }
+
+    job = runner.submit(work, kind="analysis", owner=p.label, target=name, key=key)
+    url = f"{base}/api/jobs/{job.id}"
+    return JSONResponse(
+        {
+            "id": job.id,
+            "status": job.status,
+            "links": [{"href": url, "rel": "monitor"}],
+        },
+        status_code=202,
+        headers={"Location": url},
+    )

@@ -119,12 +119,13 @@ def exposure(
     """
     _check_metric(hazard, "hazard")
     zones = exclusive_zones(hazard, class_field, class_order, buffer_m)
+    classified = _Classified(*_classified(hazard, class_field, class_order, buffer_m))
     table_parts: list[pd.DataFrame] = []
     summary: dict[str, Any] = {
         "classes": zones["hazard_class"].tolist(),
         "buffer_m": buffer_m,
     }
-    exposed_buildings = _buildings(buildings, zones, units, unit_field)
+    exposed_buildings = _buildings(buildings, classified, units, unit_field)
     if exposed_buildings is not None:
         _people(exposed_buildings, population, people_per_building, summary)
         table_parts.append(_count_buildings(exposed_buildings))
@@ -136,7 +137,7 @@ def exposure(
             summary["people_exposed"] = round(float(people[hit].sum()), 1)
             summary["people_total"] = round(float(people.sum()), 1)
     for kind, points in (facilities or {}).items():
-        counted = _count_points(points, zones, units, unit_field, kind)
+        counted = _count_points(points, classified, units, unit_field, kind)
         table_parts.append(counted)
         summary[f"{kind}_exposed"] = int(counted[kind].sum()) if len(counted) else 0
     if roads is not None:
@@ -169,22 +170,11 @@ def exclusive_zones(
     >>> list(zip(z["hazard_class"], z.area))
     [('a', 4.0), ('b', 2.0)]
     """
-    if class_field is not None and class_field not in hazard.columns:
-        raise ValueError(f"hazard: no class field {class_field!r}")
-    geoms = hazard.geometry.buffer(buffer_m) if buffer_m else hazard.geometry
-    geoms = shapely.make_valid(np.asarray(geoms.values, dtype=object))
-    labels = (
-        hazard[class_field].astype("string").fillna("?").to_numpy()
-        if class_field
-        else np.full(len(hazard), SINGLE_CLASS, dtype=object)
-    )
-    order = list(class_order) if class_order else sorted(set(labels))
-    missing = sorted(set(labels) - set(order))
-    order += missing  # classes not ranked come last, in name order
+    geoms, ranks, order = _classified(hazard, class_field, class_order, buffer_m)
     taken = shapely.Polygon()
     rows = []
-    for name in order:
-        merged = shapely.union_all(geoms[labels == name])
+    for rank, name in enumerate(order):
+        merged = shapely.union_all(geoms[ranks == rank])
         zone = shapely.difference(merged, taken)
         taken = shapely.union(taken, merged)
         if not zone.is_empty:
@@ -194,6 +184,37 @@ def exclusive_zones(
         geometry=[r[1] for r in rows],
         crs=hazard.crs,
     )
+
+
+@dataclass(frozen=True)
+class _Classified:
+    """Hazard polygons with the rank of their class (0 = most severe)."""
+
+    geoms: np.ndarray
+    ranks: np.ndarray
+    names: list[str]
+
+
+def _classified(
+    hazard: gpd.GeoDataFrame,
+    class_field: str | None,
+    class_order: Sequence[str] | None,
+    buffer_m: float,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    if class_field is not None and class_field not in hazard.columns:
+        raise ValueError(f"hazard: no class field {class_field!r}")
+    geoms = hazard.geometry.buffer(buffer_m) if buffer_m else hazard.geometry
+    geoms = shapely.make_valid(np.asarray(geoms.values, dtype=object))
+    labels = (
+        hazard[class_field].astype("string").fillna("?").to_numpy(dtype=object)
+        if class_field
+        else np.full(len(hazard), SINGLE_CLASS, dtype=object)
+    )
+    order = list(class_order) if class_order else sorted(set(labels))
+    order += sorted(set(labels) - set(order))  # unranked classes last, by name
+    rank_of = {name: i for i, name in enumerate(order)}
+    ranks = np.array([rank_of[label] for label in labels], dtype=np.int64)
+    return geoms, ranks, order
 
 
 def minimum_needs(
@@ -217,17 +238,21 @@ def _check_metric(gdf: gpd.GeoDataFrame, name: str) -> None:
         )
 
 
-def _assign(geoms: np.ndarray, zones: gpd.GeoDataFrame) -> np.ndarray:
-    """The most severe class each geometry touches, else None."""
+def _assign(geoms: np.ndarray, hazard: _Classified) -> np.ndarray:
+    """The most severe class each geometry touches, else None.
+
+    One bulk query against the hazard polygons: touching the exclusive zone of
+    a class is touching one of its polygons where no more severe one lies, so
+    the most severe class touched is the same.
+    """
     out = np.full(len(geoms), None, dtype=object)
-    if len(geoms) == 0 or len(zones) == 0:
+    if len(geoms) == 0 or len(hazard.geoms) == 0:
         return out
-    tree = shapely.STRtree(geoms)
-    # zones are most severe first: a later class never overwrites an earlier one
-    for name, zone in zip(zones["hazard_class"], zones.geometry, strict=True):
-        hits = tree.query(zone, predicate="intersects")
-        free = hits[pd.isna(out[hits])]
-        out[free] = name
+    hit, polygon = shapely.STRtree(hazard.geoms).query(geoms, predicate="intersects")
+    best = np.full(len(geoms), len(hazard.names), dtype=np.int64)
+    np.minimum.at(best, hit, hazard.ranks[polygon])
+    touched = best < len(hazard.names)
+    out[touched] = np.asarray(hazard.names, dtype=object)[best[touched]]
     return out
 
 
@@ -240,16 +265,19 @@ def _unit_of(
         return out
     if unit_field not in units.columns:
         raise ValueError(f"units: no name field {unit_field!r}")
-    tree = shapely.STRtree(points)
-    names = units[unit_field].astype(str).to_numpy()
-    for name, geom in zip(names[::-1], units.geometry.values[::-1], strict=True):
-        out[tree.query(geom, predicate="intersects")] = name
+    names = units[unit_field].astype(str).to_numpy(dtype=object)
+    shapes = np.asarray(units.geometry.values, dtype=object)
+    point, unit = shapely.STRtree(shapes).query(points, predicate="intersects")
+    first = np.full(len(points), len(names), dtype=np.int64)
+    np.minimum.at(first, point, unit)
+    inside = first < len(names)
+    out[inside] = names[first[inside]]
     return out
 
 
 def _buildings(
     buildings: gpd.GeoDataFrame | None,
-    zones: gpd.GeoDataFrame,
+    hazard: _Classified,
     units: gpd.GeoDataFrame | None,
     unit_field: str,
 ) -> gpd.GeoDataFrame | None:
@@ -258,7 +286,7 @@ def _buildings(
     _check_metric(buildings, "buildings")
     out = buildings.copy()
     geoms = np.asarray(out.geometry.values, dtype=object)
-    out["hazard_class"] = _assign(geoms, zones)
+    out["hazard_class"] = _assign(geoms, hazard)
     out["unit"] = _unit_of(shapely.point_on_surface(geoms), units, unit_field)
     out["footprint_m2"] = shapely.area(geoms)
     return out
@@ -294,7 +322,7 @@ def _count_buildings(b: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def _count_points(
     points: gpd.GeoDataFrame,
-    zones: gpd.GeoDataFrame,
+    hazard: _Classified,
     units: gpd.GeoDataFrame | None,
     unit_field: str,
     kind: str,
@@ -304,7 +332,7 @@ def _count_points(
     frame = pd.DataFrame(
         {
             "unit": _unit_of(geoms, units, unit_field),
-            "hazard_class": _assign(geoms, zones),
+            "hazard_class": _assign(geoms, hazard),
         }
     )
     hit = frame[frame["hazard_class"].notna()]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
 from quartier.cli_common import DbOpt, JsonOpt, _print_json, _store, out
 from quartier.errors import InvalidInput
-from quartier.i18n import _
+from quartier.i18n import _, number
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
+from quartier.services.expansion import ExpansionParams, run_expansion
 from quartier.services.exposure import ExposureParams, run_exposure
 from quartier.services.vulnerability import (
     DEFAULT_WEIGHTS,
@@ -197,3 +199,69 @@ def _weights(text: str) -> dict[str, float]:
         if not sep:
             raise InvalidInput(f"--weights: expected name=number, got {part!r}")
     return out
+
+
+@analyze_app.command("expansion")
+def analyze_expansion(
+    db: DbOpt = None,
+    breaks: Annotated[
+        str, typer.Option(help="Années de coupure des périodes, séparées par ','.")
+    ] = "1990,2000,2010,2020",
+    year_field: Annotated[
+        str | None, typer.Option(help="Champ de l'année sur les bâtiments.")
+    ] = None,
+    years: Annotated[
+        str | None, typer.Option(help="Table des années : JEU[:CHAMP].")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Champ commun qui joint cette table.")
+    ] = None,
+    ring: Annotated[
+        float, typer.Option(help="Largeur des anneaux, en km.", min=0.01)
+    ] = 1.0,
+    hazard: Annotated[str | None, typer.Option(help="Aléa.")] = None,
+    planned: Annotated[
+        str | None, typer.Option(help="Zones d'urbanisation prévues.")
+    ] = None,
+    buildings: BuildingsOpt = None,
+    units: UnitsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Extension urbaine : bâti par période, par unité et par anneau, croissance."""
+    params = ExpansionParams(
+        breaks=_years(breaks),
+        year_field=year_field,
+        years=years,
+        key=key,
+        ring_km=ring,
+        hazard=hazard,
+        planned=planned,
+        buildings=buildings,
+        units=units,
+    )
+    with _store(db, create=False) as store:
+        run = run_expansion(store, params)
+    if as_json:
+        _print_json(run.summary)
+        return
+    periods = run.result.periods
+    for period, count, area in zip(
+        periods["period"], periods["buildings"], periods["area_m2"], strict=True
+    ):
+        shown = number(round(float(area)), _lang())
+        out.print(f"  {period:<12} {int(count):>7} {shown:>12} m²", highlight=False)
+    for slug, version in run.datasets.items():
+        out.print(f"  {slug} v{version}", highlight=False)
+
+
+def _lang() -> str:
+    return os.environ.get("QUARTIER_LANG", "fr")
+
+
+def _years(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidInput(
+            f"--breaks: expected years like 2000,2010, got {text!r}"
+        ) from None

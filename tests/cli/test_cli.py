@@ -47,6 +47,7 @@ VERBS = [
     "analyze exposure",
     "analyze accessibility",
     "analyze vulnerability",
+    "analyze expansion",
 ]
 
 
@@ -293,6 +294,19 @@ def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
     ranked = json.loads(index.stdout)
     assert ranked["weights"] == {"exposition": 0.5, "densite": 0.5}
     assert len(ranked["most_vulnerable"]) == 3
+    grown = json.loads(
+        run(
+            "analyze",
+            "expansion",
+            "--db",
+            str(db),
+            "--breaks",
+            "2000,2010",
+            "--json",
+            cwd=tmp_path,
+        ).stdout
+    )
+    assert grown["dated"] > 0 and "expansion_periodes" in grown["datasets"]
     bad = run(
         "analyze",
         "exposure",

@@ -41,7 +41,12 @@ def town(store: SqlStore) -> Iterator[tuple[TestClient, SqlStore, dict]]:
 def test_list_then_run_exposure_as_a_job(town):
     client, store, h = town
     listed = client.get("/api/analyses").json()["analyses"]
-    assert {a["name"] for a in listed} == {"exposure", "accessibility", "vulnerability"}
+    assert {a["name"] for a in listed} == {
+        "exposure",
+        "accessibility",
+        "vulnerability",
+        "expansion",
+    }
     exposure = next(a for a in listed if a["name"] == "exposure")
     assert exposure["parameters"]["buffer_m"]["default"] == 0.0
 

@@ -127,7 +127,7 @@ def find(
     slug_prefixes = tuple(slugs)
     found = []
     for ds in store.list_datasets():
-        if ds.kind != kind or not ds.current_version:
+        if ds.kind != kind or not ds.current_version or is_result(ds):
             continue
         if reader is not None and not access.can_read(reader, ds):
             continue
@@ -139,6 +139,11 @@ def find(
         ):
             found.append(ds)
     return sorted(found, key=lambda d: (d.illustrative, d.slug))
+
+
+def is_result(ds: Dataset) -> bool:
+    """Whether ``ds`` was written by an analysis (never a default input)."""
+    return ds.lineage.startswith('{"analysis":')
 
 
 def first(found: list[Dataset], what: str, hint: str) -> Dataset:

@@ -22,6 +22,7 @@ from quartier import access
 from quartier.access import Principal
 from quartier.errors import Conflict, PermissionDenied
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
+from quartier.services.expansion import ExpansionParams, run_expansion
 from quartier.services.exposure import ExposureParams, run_exposure
 from quartier.services.jobs import Job
 from quartier.services.vulnerability import (
@@ -73,6 +74,18 @@ class VulnerabilityIn(Body):
     limit_min: Annotated[float, Field(gt=0, le=600)] = 15.0
 
 
+class ExpansionIn(Body):
+    breaks: list[Annotated[int, Field(ge=1800, le=2100)]] = [1990, 2000, 2010, 2020]
+    year_field: Annotated[str | None, Field(max_length=100)] = None
+    years: Annotated[str | None, Field(max_length=150)] = None
+    key: Annotated[str | None, Field(max_length=100)] = None
+    ring_km: Annotated[float, Field(gt=0, le=100)] = 1.0
+    hazard: OptName = None
+    planned: OptName = None
+    buildings: OptName = None
+    units: OptName = None
+
+
 Runner = Callable[[SqlStore, Any, Principal], Any]
 
 ANALYSES: dict[str, tuple[type[Body], Runner]] = {
@@ -86,6 +99,12 @@ ANALYSES: dict[str, tuple[type[Body], Runner]] = {
         AccessibilityIn,
         lambda s, b, p: run_accessibility(
             s, AccessibilityParams(**b.model_dump()), author=p.label, reader=p
+        ),
+    ),
+    "expansion": (
+        ExpansionIn,
+        lambda s, b, p: run_expansion(
+            s, ExpansionParams(**b.model_dump()), author=p.label, reader=p
         ),
     ),
     "vulnerability": (
@@ -124,6 +143,12 @@ def accessibility(
 ) -> JSONResponse:
     """Travel time to the nearest facility, isochrones, people beyond a limit."""
     return _start("accessibility", body, ctx, who, base)
+
+
+@router.post("/analyses/expansion", status_code=202)
+def expansion(body: ExpansionIn, ctx: Ctx, who: Caller, base: Base) -> JSONResponse:
+    """Urban expansion: built-up area by period, unit and distance ring."""
+    return _start("expansion", body, ctx, who, base)
 
 
 @router.post("/analyses/vulnerability", status_code=202)

@@ -37,6 +37,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from quartier.analysis.spatial import check_metric
+
 #: km/h by OSM ``highway`` class when driving (missing classes: not drivable)
 DRIVE_KMH: dict[str, float] = {
     "motorway": 80,
@@ -90,7 +92,7 @@ def road_graph(
     ``class_field``, :data:`DRIVE_KMH` unless ``speeds_kmh`` is given; roads of
     other classes are left out).
     """
-    _check_metric(roads, "roads")
+    check_metric(roads, "roads")
     if profile not in ("walk", "drive"):
         raise ValueError(f"unknown profile {profile!r}; expected walk or drive")
     speeds = _speeds(roads, profile, class_field, speeds_kmh, walk_kmh)
@@ -110,7 +112,7 @@ def road_graph(
 
 def travel_times(graph: RoadGraph, sources: gpd.GeoDataFrame) -> TravelTimes:
     """Seconds from the nearest of ``sources`` to every node of ``graph``."""
-    _check_metric(sources, "sources")
+    check_metric(sources, "sources")
     points = shapely.get_coordinates(
         shapely.point_on_surface(np.asarray(sources.geometry.values, dtype=object))
     )
@@ -155,7 +157,7 @@ def accessibility(
     (``units`` gives each building's unit) with buildings, people and people
     beyond the limit.
     """
-    _check_metric(buildings, "buildings")
+    check_metric(buildings, "buildings")
     out = buildings.copy()
     pts = shapely.get_coordinates(
         shapely.point_on_surface(np.asarray(out.geometry.values, dtype=object))
@@ -214,12 +216,6 @@ def isochrones(
 
 
 # ----------------------------------------------------------------- helpers
-def _check_metric(gdf: gpd.GeoDataFrame, name: str) -> None:
-    if gdf.crs is None or not gdf.crs.is_projected:
-        raise ValueError(
-            f"{name}: expected a projected (metric) CRS, got {gdf.crs!r}; "
-            "reproject to the workspace's working CRS first"
-        )
 
 
 def _speeds(

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-UNIT_OUTSIDE = "hors unités"
+from quartier.analysis.spatial import check_metric, unit_of
 
 
 @dataclass
@@ -71,7 +71,7 @@ def expansion(
     ``centre`` defaults to the centroid of all buildings; rings are
     ``ring_km`` wide. ``hazard`` and ``planned`` are polygons (same CRS).
     """
-    _check_metric(buildings, "buildings")
+    check_metric(buildings, "buildings")
     if year_field not in buildings.columns:
         raise ValueError(f"buildings: no year field {year_field!r}")
     if not breaks or list(breaks) != sorted(set(breaks)):
@@ -83,7 +83,7 @@ def expansion(
     dated["area_m2"] = shapely.area(geoms)
     dated["period"] = _periods(dated["year"].to_numpy(), breaks)
     points = shapely.point_on_surface(geoms)
-    dated["unit"] = _unit_of(points, units, unit_field)
+    dated["unit"] = unit_of(points, units, unit_field)
     middle = (
         centre if centre is not None else shapely.centroid(shapely.multipoints(points))
     )
@@ -104,12 +104,6 @@ def expansion(
 
 
 # ----------------------------------------------------------------- helpers
-def _check_metric(gdf: gpd.GeoDataFrame, name: str) -> None:
-    if gdf.crs is None or not gdf.crs.is_projected:
-        raise ValueError(
-            f"{name}: expected a projected (metric) CRS, got {gdf.crs!r}; "
-            "reproject to the workspace's working CRS first"
-        )
 
 
 def _labels(breaks: Sequence[int]) -> list[str]:
@@ -120,23 +114,6 @@ def _labels(breaks: Sequence[int]) -> list[str]:
 def _periods(years: np.ndarray, breaks: Sequence[int]) -> np.ndarray:
     labels = np.asarray(_labels(breaks), dtype=object)
     return labels[np.searchsorted(np.asarray(breaks), years, side="right")]
-
-
-def _unit_of(
-    points: np.ndarray, units: gpd.GeoDataFrame | None, unit_field: str
-) -> np.ndarray:
-    out = np.full(len(points), UNIT_OUTSIDE, dtype=object)
-    if units is None or len(points) == 0:
-        return out
-    names = units[unit_field].astype(str).to_numpy(dtype=object)
-    point, unit = shapely.STRtree(
-        np.asarray(units.geometry.values, dtype=object)
-    ).query(points, predicate="intersects")
-    first = np.full(len(points), len(names), dtype=np.int64)
-    np.minimum.at(first, point, unit)
-    inside = first < len(names)
-    out[inside] = names[first[inside]]
-    return out
 
 
 def _inside(geoms: np.ndarray, zones: gpd.GeoDataFrame | None) -> np.ndarray:

@@ -43,6 +43,7 @@ import pandas as pd
 import shapely
 
 from quartier.analysis.population import dasymetric, unplaced
+from quartier.analysis.spatial import UNIT_OUTSIDE, check_metric, unit_of
 
 #: weekly quantities per displaced person (InaSAFE's defaults, BNPB Perka 7/2008)
 MINIMUM_NEEDS: dict[str, float] = {
@@ -54,7 +55,6 @@ MINIMUM_NEEDS: dict[str, float] = {
 }
 #: the class name when the hazard layer has no class field
 SINGLE_CLASS = "aléa"
-UNIT_OUTSIDE = "hors unités"
 
 
 @dataclass
@@ -117,7 +117,7 @@ def exposure(
     -------
     ExposureResult
     """
-    _check_metric(hazard, "hazard")
+    check_metric(hazard, "hazard")
     zones = exclusive_zones(hazard, class_field, class_order, buffer_m)
     classified = _Classified(*_classified(hazard, class_field, class_order, buffer_m))
     table_parts: list[pd.DataFrame] = []
@@ -230,12 +230,6 @@ def minimum_needs(
 
 
 # ----------------------------------------------------------------- helpers
-def _check_metric(gdf: gpd.GeoDataFrame, name: str) -> None:
-    if gdf.crs is None or not gdf.crs.is_projected:
-        raise ValueError(
-            f"{name}: expected a projected (metric) CRS, got {gdf.crs!r}; "
-            "reproject to the workspace's working CRS first"
-        )
 
 
 def _assign(geoms: np.ndarray, hazard: _Classified) -> np.ndarray:
@@ -256,25 +250,6 @@ def _assign(geoms: np.ndarray, hazard: _Classified) -> np.ndarray:
     return out
 
 
-def _unit_of(
-    points: np.ndarray, units: gpd.GeoDataFrame | None, unit_field: str
-) -> np.ndarray:
-    """The unit holding each point (the first, when units overlap)."""
-    out = np.full(len(points), UNIT_OUTSIDE, dtype=object)
-    if units is None or len(points) == 0:
-        return out
-    if unit_field not in units.columns:
-        raise ValueError(f"units: no name field {unit_field!r}")
-    names = units[unit_field].astype(str).to_numpy(dtype=object)
-    shapes = np.asarray(units.geometry.values, dtype=object)
-    point, unit = shapely.STRtree(shapes).query(points, predicate="intersects")
-    first = np.full(len(points), len(names), dtype=np.int64)
-    np.minimum.at(first, point, unit)
-    inside = first < len(names)
-    out[inside] = names[first[inside]]
-    return out
-
-
 def _buildings(
     buildings: gpd.GeoDataFrame | None,
     hazard: _Classified,
@@ -283,11 +258,11 @@ def _buildings(
 ) -> gpd.GeoDataFrame | None:
     if buildings is None:
         return None
-    _check_metric(buildings, "buildings")
+    check_metric(buildings, "buildings")
     out = buildings.copy()
     geoms = np.asarray(out.geometry.values, dtype=object)
     out["hazard_class"] = _assign(geoms, hazard)
-    out["unit"] = _unit_of(shapely.point_on_surface(geoms), units, unit_field)
+    out["unit"] = unit_of(shapely.point_on_surface(geoms), units, unit_field)
     out["footprint_m2"] = shapely.area(geoms)
     return out
 
@@ -327,11 +302,11 @@ def _count_points(
     unit_field: str,
     kind: str,
 ) -> pd.DataFrame:
-    _check_metric(points, kind)
+    check_metric(points, kind)
     geoms = shapely.point_on_surface(np.asarray(points.geometry.values, dtype=object))
     frame = pd.DataFrame(
         {
-            "unit": _unit_of(geoms, units, unit_field),
+            "unit": unit_of(geoms, units, unit_field),
             "hazard_class": _assign(geoms, hazard),
         }
     )
@@ -345,7 +320,7 @@ def _road_lengths(
     units: gpd.GeoDataFrame | None,
     unit_field: str,
 ) -> pd.DataFrame:
-    _check_metric(roads, "roads")
+    check_metric(roads, "roads")
     lines = np.asarray(roads.geometry.values, dtype=object)
     tree = shapely.STRtree(lines)
     unit_shapes = (

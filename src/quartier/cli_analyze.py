@@ -13,6 +13,7 @@ from quartier.i18n import _, number
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
 from quartier.services.expansion import ExpansionParams, run_expansion
 from quartier.services.exposure import ExposureParams, run_exposure
+from quartier.services.suitability import SuitabilityParams, run_suitability
 from quartier.services.vulnerability import (
     DEFAULT_WEIGHTS,
     VulnerabilityParams,
@@ -265,3 +266,52 @@ def _years(text: str) -> list[int]:
         raise InvalidInput(
             f"--breaks: expected years like 2000,2010, got {text!r}"
         ) from None
+
+
+@analyze_app.command("suitability")
+def analyze_suitability(
+    db: DbOpt = None,
+    cell: Annotated[
+        float, typer.Option(help="Côté des cellules, en mètres.", min=10)
+    ] = 250.0,
+    minutes: Annotated[
+        float, typer.Option(help="Clientèle à moins de N minutes.", min=1)
+    ] = 10.0,
+    profile: Annotated[str, typer.Option(help="walk ou drive.")] = "walk",
+    competitors: Annotated[
+        str | None, typer.Option(help="Concurrents ou marchés (points).")
+    ] = None,
+    radius: Annotated[
+        float, typer.Option(help="Rayon de la concurrence, en mètres.", min=0)
+    ] = 500.0,
+    hazard: Annotated[str | None, typer.Option(help="Aléa.")] = None,
+    weights: Annotated[
+        str,
+        typer.Option(help="Poids : population, competition, hazard_free (nom=poids)."),
+    ] = "population=0.5,competition=0.3,hazard_free=0.2",
+    top: Annotated[int, typer.Option(help="Nombre de meilleurs sites.", min=1)] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Aptitude des sites pour un commerce : clientèle, concurrence, aléas."""
+    params = SuitabilityParams(
+        cell_m=cell,
+        minutes=minutes,
+        profile=profile,
+        competitors=competitors,
+        radius_m=radius,
+        hazard=hazard,
+        weights=_weights(weights),
+        top=top,
+    )
+    with _store(db, create=False) as store:
+        run = run_suitability(store, params)
+    if as_json:
+        _print_json(run.summary)
+        return
+    for item in run.summary["top"]:
+        out.print(
+            f"  {item['score']:>6.1f}  {item['lat']:.5f}, {item['lon']:.5f}",
+            highlight=False,
+        )
+    for slug, version in run.datasets.items():
+        out.print(f"  {slug} v{version}", highlight=False)

@@ -48,6 +48,7 @@ VERBS = [
     "analyze accessibility",
     "analyze vulnerability",
     "analyze expansion",
+    "analyze suitability",
 ]
 
 
@@ -307,6 +308,21 @@ def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
         ).stdout
     )
     assert grown["dated"] > 0 and "expansion_periodes" in grown["datasets"]
+    sites = json.loads(
+        run(
+            "analyze",
+            "suitability",
+            "--db",
+            str(db),
+            "--cell",
+            "500",
+            "--top",
+            "3",
+            "--json",
+            cwd=tmp_path,
+        ).stdout
+    )
+    assert len(sites["top"]) == 3 and "aptitude_sites" in sites["datasets"]
     bad = run(
         "analyze",
         "exposure",

@@ -16,7 +16,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from quartier.access import Principal
 from quartier.analysis.accessibility import (
@@ -25,7 +24,6 @@ from quartier.analysis.accessibility import (
     road_graph,
     travel_times,
 )
-from quartier.analysis.population import dasymetric
 from quartier.domain import Dataset
 from quartier.errors import InvalidInput
 from quartier.services import analyses as an
@@ -75,7 +73,9 @@ def run_accessibility(
     } | {"facilities": facilities_ds.slug}
     graph = an.checked(road_graph, roads, profile=params.profile)
     times = travel_times(graph, facilities)
-    people, unit = _people(store, lineage, crs, buildings, params)
+    people, unit = inputs.people_in_buildings(
+        store, lineage, crs, buildings, params.units, params.population
+    )
     out, table = accessibility(
         times, buildings, limit_min=params.limit_min, people=people, units=unit
     )
@@ -97,32 +97,6 @@ def pick_facilities(
         store, themes=("sante", "santé", "health"), geometry="POINT", reader=reader
     )
     return an.first(found, "facilities", "give one with --facilities DATASET")
-
-
-def _people(
-    store: SqlStore,
-    lineage: an.Lineage,
-    crs: int,
-    buildings: gpd.GeoDataFrame,
-    params: AccessibilityParams,
-) -> tuple[pd.Series | None, pd.Series | None]:
-    units = inputs.units(store, lineage, crs, params.units)
-    if units is None:
-        return None, None
-    points = shapely.point_on_surface(
-        np.asarray(buildings.geometry.values, dtype=object)
-    )
-    unit = pd.Series(["hors unités"] * len(buildings), dtype=object)
-    tree = shapely.STRtree(points)
-    for name, shape in zip(
-        units["name"][::-1], units.geometry.values[::-1], strict=True
-    ):
-        unit.iloc[tree.query(shape, predicate="intersects")] = str(name)
-    population = inputs.population(store, lineage, units, params.population)
-    if population is None:
-        return None, unit
-    area = pd.Series(shapely.area(np.asarray(buildings.geometry.values, dtype=object)))
-    return dasymetric(area, unit, population), unit
 
 
 def _names(facilities: gpd.GeoDataFrame) -> list[str]:

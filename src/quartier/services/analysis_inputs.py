@@ -8,8 +8,12 @@ reader records the dataset and its version in the run's lineage.
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from quartier.analysis.population import dasymetric
+from quartier.analysis.spatial import unit_of
 from quartier.domain import Dataset, FieldType
 from quartier.errors import InvalidInput
 from quartier.services import analyses as an
@@ -110,3 +114,24 @@ def _numeric(store: SqlStore, ds: Dataset, word: str) -> str:
 
 def _slug(found: list[Dataset]) -> str | None:
     return found[0].slug if found else None
+
+
+def people_in_buildings(
+    store: SqlStore,
+    lineage: an.Lineage,
+    crs: int,
+    buildings: gpd.GeoDataFrame,
+    units_slug: str | None = None,
+    population_spec: str | None = None,
+) -> tuple[pd.Series | None, pd.Series | None]:
+    """(people, unit) per building: the unit holding it, and its share of the
+    unit's population by footprint (dasymetric); None where not available."""
+    found = units(store, lineage, crs, units_slug)
+    if found is None:
+        return None, None
+    geoms = np.asarray(buildings.geometry.values, dtype=object)
+    unit = pd.Series(unit_of(shapely.point_on_surface(geoms), found, "name"))
+    table = population(store, lineage, found, population_spec)
+    if table is None:
+        return None, unit
+    return dasymetric(pd.Series(shapely.area(geoms)), unit, table), unit

@@ -25,6 +25,7 @@ from quartier.services.accessibility import AccessibilityParams, run_accessibili
 from quartier.services.expansion import ExpansionParams, run_expansion
 from quartier.services.exposure import ExposureParams, run_exposure
 from quartier.services.jobs import Job
+from quartier.services.suitability import SuitabilityParams, run_suitability
 from quartier.services.vulnerability import (
     DEFAULT_WEIGHTS,
     VulnerabilityParams,
@@ -86,6 +87,21 @@ class ExpansionIn(Body):
     units: OptName = None
 
 
+class SuitabilityIn(Body):
+    cell_m: Annotated[float, Field(ge=10, le=10_000)] = 250.0
+    minutes: Annotated[float, Field(gt=0, le=120)] = 10.0
+    profile: Literal["walk", "drive"] = "walk"
+    competitors: OptName = None
+    radius_m: Annotated[float, Field(ge=0, le=50_000)] = 500.0
+    hazard: OptName = None
+    weights: dict[Name, Annotated[float, Field(ge=0)]] = {
+        "population": 0.5,
+        "competition": 0.3,
+        "hazard_free": 0.2,
+    }
+    top: Annotated[int, Field(ge=1, le=1000)] = 10
+
+
 Runner = Callable[[SqlStore, Any, Principal], Any]
 
 ANALYSES: dict[str, tuple[type[Body], Runner]] = {
@@ -105,6 +121,12 @@ ANALYSES: dict[str, tuple[type[Body], Runner]] = {
         ExpansionIn,
         lambda s, b, p: run_expansion(
             s, ExpansionParams(**b.model_dump()), author=p.label, reader=p
+        ),
+    ),
+    "suitability": (
+        SuitabilityIn,
+        lambda s, b, p: run_suitability(
+            s, SuitabilityParams(**b.model_dump()), author=p.label, reader=p
         ),
     ),
     "vulnerability": (
@@ -149,6 +171,12 @@ def accessibility(
 def expansion(body: ExpansionIn, ctx: Ctx, who: Caller, base: Base) -> JSONResponse:
     """Urban expansion: built-up area by period, unit and distance ring."""
     return _start("expansion", body, ctx, who, base)
+
+
+@router.post("/analyses/suitability", status_code=202)
+def suitability(body: SuitabilityIn, ctx: Ctx, who: Caller, base: Base) -> JSONResponse:
+    """Site suitability for a business on a grid: customers, competition, hazard."""
+    return _start("suitability", body, ctx, who, base)
 
 
 @router.post("/analyses/vulnerability", status_code=202)

@@ -96,8 +96,7 @@ def analyze_exposure(
             ),
             highlight=False,
         )
-    for slug, version in run.datasets.items():
-        out.print(f"  {slug} v{version}", highlight=False)
+    _print_datasets(run.datasets)
 
 
 @analyze_app.command("accessibility")
@@ -147,8 +146,7 @@ def analyze_accessibility(
         ),
         highlight=False,
     )
-    for slug, version in run.datasets.items():
-        out.print(f"  {slug} v{version}", highlight=False)
+    _print_datasets(run.datasets)
 
 
 @analyze_app.command("vulnerability")
@@ -183,8 +181,7 @@ def analyze_vulnerability(
         return
     for item in run.summary["most_vulnerable"]:
         out.print(f"  {item['unit']:<30} {item['index']:>6.1f}", highlight=False)
-    for slug, version in run.datasets.items():
-        out.print(f"  {slug} v{version}", highlight=False)
+    _print_datasets(run.datasets)
 
 
 def _weights(text: str) -> dict[str, float]:
@@ -251,7 +248,12 @@ def analyze_expansion(
     ):
         shown = number(round(float(area)), _lang())
         out.print(f"  {period:<12} {int(count):>7} {shown:>12} m²", highlight=False)
-    for slug, version in run.datasets.items():
+    _print_datasets(run.datasets)
+
+
+def _print_datasets(datasets: dict[str, int]) -> None:
+    """The datasets a run wrote, with their new version."""
+    for slug, version in datasets.items():
         out.print(f"  {slug} v{version}", highlight=False)
 
 
@@ -313,5 +315,4 @@ def analyze_suitability(
             f"  {item['score']:>6.1f}  {item['lat']:.5f}, {item['lon']:.5f}",
             highlight=False,
         )
-    for slug, version in run.datasets.items():
-        out.print(f"  {slug} v{version}", highlight=False)
+    _print_datasets(run.datasets)

@@ -135,3 +135,18 @@ def people_in_buildings(
     if table is None:
         return None, unit
     return dasymetric(pd.Series(shapely.area(geoms)), unit, table), unit
+
+
+def optional_hazard(
+    store: SqlStore, lineage: an.Lineage, crs: int, slug: str | None = None
+) -> gpd.GeoDataFrame | None:
+    """The hazard layer if one is named or found; None when there is none."""
+    from quartier.services.exposure import pick_hazard
+
+    try:
+        ds = pick_hazard(store, slug, lineage.reader)
+    except InvalidInput:
+        if slug:
+            raise
+        return None  # no hazard layer: the figures that need one are not given
+    return an.read_frame(store, lineage.use(store, "hazard", ds.slug), crs)

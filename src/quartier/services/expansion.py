@@ -25,7 +25,6 @@ from quartier.domain import FieldType
 from quartier.errors import InvalidInput
 from quartier.services import analyses as an
 from quartier.services import analysis_inputs as inputs
-from quartier.services.exposure import pick_hazard
 from quartier.storage.base import SqlStore
 
 YEAR_WORDS = ("annee", "year", "date_construction")
@@ -77,7 +76,7 @@ def run_expansion(
         units=inputs.units(store, lineage, crs, params.units),
         centre=_centre(store, crs),
         ring_km=params.ring_km,
-        hazard=_optional_hazard(store, lineage, crs, params),
+        hazard=inputs.optional_hazard(store, lineage, crs, params.hazard),
         planned=_planned(store, lineage, crs, params.planned),
     )
     written = _write(store, result, lineage, author)
@@ -148,18 +147,6 @@ def _centre(store: SqlStore, crs: int) -> shapely.Point | None:
         return None
     shape = gpd.GeoSeries([shapely.from_wkt(boundary)], crs=4326).to_crs(crs)
     return shapely.centroid(shape.iloc[0])
-
-
-def _optional_hazard(
-    store: SqlStore, lineage: an.Lineage, crs: int, p: ExpansionParams
-) -> gpd.GeoDataFrame | None:
-    try:
-        ds = pick_hazard(store, p.hazard, lineage.reader)
-    except InvalidInput:
-        if p.hazard:
-            raise
-        return None  # no hazard layer: the figure is simply not given
-    return an.read_frame(store, lineage.use(store, "hazard", ds.slug), crs)
 
 
 def _planned(

@@ -27,7 +27,6 @@ from quartier.analysis.suitability import (
 from quartier.errors import InvalidInput
 from quartier.services import analyses as an
 from quartier.services import analysis_inputs as inputs
-from quartier.services.exposure import pick_hazard
 from quartier.storage.base import SqlStore
 
 
@@ -79,7 +78,7 @@ def run_suitability(
         population=reach,
         competitors=_competitors(store, lineage, crs, params.competitors),
         radius_m=params.radius_m,
-        hazard=_hazard(store, lineage, crs, params.hazard),
+        hazard=inputs.optional_hazard(store, lineage, crs, params.hazard),
         weights=params.weights,
     )
     version = an.write_result(
@@ -118,18 +117,6 @@ def _competitors(
     if not slug:
         return None
     return an.read_frame(store, lineage.use(store, "competitors", slug), crs)
-
-
-def _hazard(
-    store: SqlStore, lineage: an.Lineage, crs: int, slug: str | None
-) -> gpd.GeoDataFrame | None:
-    try:
-        ds = pick_hazard(store, slug, lineage.reader)
-    except InvalidInput:
-        if slug:
-            raise
-        return None
-    return an.read_frame(store, lineage.use(store, "hazard", ds.slug), crs)
 
 
 def _summary(

@@ -62,3 +62,17 @@ def test_unknown_inputs_are_named(city: SqlStore):
         run_exposure(city, ExposureParams(hazard="inondations"))
     with pytest.raises(InvalidInput, match="population"):
         run_exposure(city, ExposureParams(population="population_estimee:habitants"))
+
+
+def test_a_dataset_people_made_is_never_overwritten_by_a_result(city: SqlStore):
+    from quartier.domain import Dataset
+    from quartier.errors import Conflict
+
+    city.create_dataset(
+        Dataset(slug="exposition_erosions_synthese", title="Notre relevé")
+    )
+    with pytest.raises(Conflict, match="not written by the exposure analysis"):
+        run_exposure(city, ExposureParams(buffer_m=30))
+    # checked before anything is written: the other result was not written either
+    assert city.get_dataset("exposition_erosions_synthese").current_version == 0
+    assert "exposition_erosions" not in {d.slug for d in city.list_datasets()}

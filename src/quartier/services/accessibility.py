@@ -136,6 +136,9 @@ def _write(
     author: str,
 ) -> dict[str, int]:
     base = f"acces_{slug}"[:38]
+    an.claim(
+        store, [base, f"isochrones_{slug}"[:48], f"{base}_synthese"], lineage.analysis
+    )
     frame = gpd.GeoDataFrame(
         {
             "minutes": out["minutes"].replace(np.inf, np.nan).round(2),

@@ -28,7 +28,7 @@ import shapely
 from quartier import __version__, access
 from quartier.access import Principal
 from quartier.domain import AccessLevel, Dataset, Field, FieldType, Version
-from quartier.errors import InvalidInput, NotFound
+from quartier.errors import Conflict, InvalidInput, NotFound
 from quartier.services.search import fold
 from quartier.storage.base import SqlStore
 
@@ -184,6 +184,7 @@ def write_result(
         geometry_type = _geometry_type(geoms)
     batch = pa.record_batch(columns) if columns else pa.record_batch({})
     checksum = _checksum(lineage, batch)
+    _refuse_foreign(store, slug, lineage.analysis)
     current = _current(store, slug)
     if current is not None and current.checksum == checksum:
         return current  # same inputs, same parameters, same result: no new version
@@ -218,6 +219,25 @@ def _checksum(lineage: Lineage, batch: pa.RecordBatch) -> str:
     digest = hashlib.sha256(lineage.text().encode())
     digest.update(sink.getvalue().to_pybytes())
     return digest.hexdigest()
+
+
+def claim(store: SqlStore, slugs: Iterable[str], analysis: str) -> None:
+    """Check every result dataset may be written, before writing any."""
+    for slug in slugs:
+        _refuse_foreign(store, slug, analysis)
+
+
+def _refuse_foreign(store: SqlStore, slug: str, analysis: str) -> None:
+    """Never write an analysis result into a dataset people made themselves."""
+    try:
+        ds = store.get_dataset(slug)
+    except NotFound:
+        return
+    if not ds.lineage.startswith(f'{{"analysis": "{analysis}"'):
+        raise Conflict(
+            f"dataset {slug!r} exists and was not written by the {analysis} "
+            "analysis: rename it, or choose other inputs"
+        )
 
 
 def _current(store: SqlStore, slug: str) -> Version | None:

@@ -160,6 +160,16 @@ def _planned(
 def _write(
     store: SqlStore, r: ExpansionResult, lineage: an.Lineage, author: str
 ) -> dict[str, int]:
+    an.claim(
+        store,
+        [
+            "expansion_batiments",
+            "expansion_periodes",
+            "expansion_unites",
+            "expansion_anneaux",
+        ],
+        lineage.analysis,
+    )
     keep = ["year", "period", "unit", "ring_km", "area_m2", "in_hazard"]
     dated = gpd.GeoDataFrame(
         r.buildings[keep].reset_index(drop=True),

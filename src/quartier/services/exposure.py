@@ -134,6 +134,7 @@ def _write(
     author: str,
 ) -> dict[str, int]:
     base = f"exposition_{hazard.slug}"[:40]
+    an.claim(store, [base, f"{base}_synthese"], lineage.analysis)
     written = {}
     b = result.buildings
     if len(b):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,15 +73,24 @@ class ImportReport:
 
     def geometry_type(self) -> str:
         """The layer's geometry type name for the catalogue/GeoPackage."""
-        kinds = {k for k, v in self.geometry_types.items() if v}
-        name = "GEOMETRY"
-        base = {k.replace("Multi", "") for k in kinds}
-        if len(kinds) == 1:
-            name = kinds.pop().upper()
-        elif len(base) == 1:
-            # single and multi parts mixed (as in many shapefiles)
-            name = "GEOMETRY"
+        name = geometry_type_name(k for k, v in self.geometry_types.items() if v)
         return name + (" Z" if self.has_z and name != "GEOMETRY" else "")
+
+
+def geometry_type_name(kinds: Iterable[str]) -> str:
+    """The declared type of a layer holding geometries of ``kinds``.
+
+    One kind gives its name; anything mixed — single and multi parts too, as
+    in many shapefiles — is ``GEOMETRY`` (a GeoPackage column declared
+    ``MULTIPOLYGON`` may not hold a ``POLYGON``).
+
+    >>> geometry_type_name(["MultiPolygon"])
+    'MULTIPOLYGON'
+    >>> geometry_type_name(["POLYGON", "MULTIPOLYGON"])
+    'GEOMETRY'
+    """
+    found = {k.upper() for k in kinds}
+    return found.pop() if len(found) == 1 else "GEOMETRY"
 
 
 def safe_names(names: list[str]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from quartier import __version__, access
 from quartier.access import Principal
 from quartier.domain import AccessLevel, Dataset, Field, FieldType, Version
 from quartier.errors import Conflict, InvalidInput, NotFound
+from quartier.io.normalise import geometry_type_name
 from quartier.services.search import fold
 from quartier.storage.base import SqlStore
 
@@ -298,17 +299,6 @@ def _arrow(values: pd.Series, ftype: FieldType) -> pa.Array:
 
 
 def _geometry_type(geoms: np.ndarray) -> str:
-    kinds = set(shapely.get_type_id(geoms).tolist())
-    names = {
-        0: "POINT",
-        1: "LINESTRING",
-        3: "POLYGON",
-        4: "MULTIPOINT",
-        5: "MULTILINESTRING",
-        6: "MULTIPOLYGON",
-    }
-    found = {names.get(k, "GEOMETRY") for k in kinds}
-    if len(found) == 1:
-        return found.pop()
-    bases = {n.removeprefix("MULTI") for n in found}
-    return f"MULTI{bases.pop()}" if len(bases) == 1 else "GEOMETRY"
+    """The declared type, by the importer's rule (mixed kinds: ``GEOMETRY``)."""
+    kinds = np.unique(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]))
+    return geometry_type_name(shapely.GeometryType(int(k)).name for k in kinds)

@@ -11,6 +11,7 @@ from quartier.cli_common import DbOpt, JsonOpt, _print_json, _store, out
 from quartier.errors import InvalidInput
 from quartier.i18n import _, number
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
+from quartier.services.densification import DensificationParams, run_densification
 from quartier.services.expansion import ExpansionParams, run_expansion
 from quartier.services.exposure import ExposureParams, run_exposure
 from quartier.services.suitability import SuitabilityParams, run_suitability
@@ -248,6 +249,81 @@ def analyze_expansion(
     ):
         shown = number(round(float(area)), _lang())
         out.print(f"  {period:<12} {int(count):>7} {shown:>12} m²", highlight=False)
+    _print_datasets(run.datasets)
+
+
+@analyze_app.command("densification")
+def analyze_densification(
+    db: DbOpt = None,
+    plots: Annotated[
+        str,
+        typer.Option(help="auto, parcels (parcelles), blocks (îlots), grid (grille)."),
+    ] = "auto",
+    parcels: Annotated[str | None, typer.Option(help="Parcelles cadastrales.")] = None,
+    cell: Annotated[
+        float, typer.Option(help="Côté des carreaux de la grille, en mètres.", min=10)
+    ] = 100.0,
+    max_coverage: Annotated[
+        float, typer.Option(help="Emprise au sol maximale (0–1).", min=0, max=1)
+    ] = 0.6,
+    max_far: Annotated[
+        float, typer.Option(help="Coefficient d'occupation du sol maximal.", min=0.01)
+    ] = 1.8,
+    default_floors: Annotated[
+        float, typer.Option(help="Niveaux supposés quand ils sont inconnus.", min=0.1)
+    ] = 1.0,
+    floors_field: Annotated[
+        str | None, typer.Option(help="Champ du nombre de niveaux des bâtiments.")
+    ] = None,
+    hazard: Annotated[str | None, typer.Option(help="Aléa (zones exclues).")] = None,
+    protected: Annotated[
+        str | None, typer.Option(help="Zones protégées (exclues).")
+    ] = None,
+    service: Annotated[
+        list[str] | None, typer.Option(help="Services de proximité (répétable).")
+    ] = None,
+    buildings: BuildingsOpt = None,
+    roads: RoadsOpt = None,
+    top: Annotated[int, typer.Option(help="Nombre de parcelles listées.", min=1)] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Potentiel de densification par parcelle, îlot ou carreau, classé."""
+    params = DensificationParams(
+        plots=plots,
+        parcels=parcels,
+        cell_m=cell,
+        max_coverage=max_coverage,
+        max_far=max_far,
+        default_floors=default_floors,
+        floors_field=floors_field,
+        hazard=hazard,
+        protected=protected,
+        services=list(service or []) or None,
+        buildings=buildings,
+        roads=roads,
+        top=top,
+    )
+    with _store(db, create=False) as store:
+        run = run_densification(store, params)
+    if as_json:
+        _print_json(run.summary)
+        return
+    s = run.summary
+    lang = _lang()
+    kinds = {"parcels": _("parcelles"), "blocks": _("îlots"), "grid": _("carreaux")}
+    out.print(
+        _("{n} {kind} : {extra} m² de plancher supplémentaire possible.").format(
+            n=s["plots_count"],
+            kind=kinds[s["plots"]],
+            extra=number(round(s["extra_floor_m2"]), lang),
+        ),
+        highlight=False,
+    )
+    if s["note"]:
+        out.print(s["note"], highlight=False)
+    for item in s["top"]:
+        shown = number(round(item["extra_floor_m2"]), lang)
+        out.print(f"  {item['plot']:>6} {shown:>12} m²", highlight=False)
     _print_datasets(run.datasets)
 
 

@@ -49,6 +49,7 @@ VERBS = [
     "analyze vulnerability",
     "analyze expansion",
     "analyze suitability",
+    "analyze densification",
 ]
 
 
@@ -323,6 +324,22 @@ def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
         ).stdout
     )
     assert len(sites["top"]) == 3 and "aptitude_sites" in sites["datasets"]
+    dense = json.loads(
+        run(
+            "analyze",
+            "densification",
+            "--db",
+            str(db),
+            "--cell",
+            "250",
+            "--max-far",
+            "1.2",
+            "--json",
+            cwd=tmp_path,
+        ).stdout
+    )
+    assert dense["plots"] == "grid" and dense["extra_floor_m2"] > 0
+    assert "densification" in dense["datasets"]
     bad = run(
         "analyze",
         "exposure",

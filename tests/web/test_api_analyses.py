@@ -47,6 +47,7 @@ def test_list_then_run_exposure_as_a_job(town):
         "vulnerability",
         "expansion",
         "suitability",
+        "densification",
     }
     exposure = next(a for a in listed if a["name"] == "exposure")
     assert exposure["parameters"]["buffer_m"]["default"] == 0.0

@@ -89,6 +89,14 @@ def working_crs(store: SqlStore) -> int:
     return store.get_workspace().working_crs
 
 
+def territory(store: SqlStore, crs: int, fallback: gpd.GeoDataFrame) -> Any:
+    """The workspace's boundary in ``crs``, else the extent of ``fallback``."""
+    boundary = store.get_workspace().boundary_wkt
+    if boundary:
+        return gpd.GeoSeries([shapely.from_wkt(boundary)], crs=4326).to_crs(crs).iloc[0]
+    return shapely.box(*fallback.total_bounds)
+
+
 def read_frame(store: SqlStore, ds: Dataset, crs: int) -> gpd.GeoDataFrame:
     """A dataset's current version as a GeoDataFrame in ``crs``."""
     batches = list(store.read_batches(ds.slug))

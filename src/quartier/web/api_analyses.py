@@ -22,6 +22,7 @@ from quartier import access
 from quartier.access import Principal
 from quartier.errors import Conflict, PermissionDenied
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
+from quartier.services.densification import DensificationParams, run_densification
 from quartier.services.expansion import ExpansionParams, run_expansion
 from quartier.services.exposure import ExposureParams, run_exposure
 from quartier.services.jobs import Job
@@ -102,6 +103,28 @@ class SuitabilityIn(Body):
     top: Annotated[int, Field(ge=1, le=1000)] = 10
 
 
+class DensificationIn(Body):
+    plots: Literal["auto", "parcels", "blocks", "grid"] = "auto"
+    parcels: OptName = None
+    cell_m: Annotated[float, Field(ge=10, le=10_000)] = 100.0
+    snap_m: Annotated[float, Field(ge=0, le=500)] = 20.0
+    max_block_ha: Annotated[float, Field(gt=0, le=10_000)] = 20.0
+    min_block_share: Annotated[float, Field(ge=0, le=1)] = 0.8
+    buildings: OptName = None
+    floors_field: Annotated[str | None, Field(max_length=100)] = None
+    roads: OptName = None
+    hazard: OptName = None
+    protected: OptName = None
+    services: list[Name] | None = None
+    max_coverage: Annotated[float, Field(ge=0, le=1)] = 0.6
+    max_far: Annotated[float, Field(gt=0, le=50)] = 1.8
+    default_floors: Annotated[float, Field(gt=0, le=200)] = 1.0
+    vacant_below: Annotated[float, Field(ge=0, le=1)] = 0.05
+    underused_below: Annotated[float, Field(ge=0, le=1)] = 0.25
+    excluded_from: Annotated[float, Field(gt=0, le=1)] = 0.5
+    top: Annotated[int, Field(ge=1, le=1000)] = 10
+
+
 Runner = Callable[[SqlStore, Any, Principal], Any]
 
 ANALYSES: dict[str, tuple[type[Body], Runner]] = {
@@ -121,6 +144,12 @@ ANALYSES: dict[str, tuple[type[Body], Runner]] = {
         ExpansionIn,
         lambda s, b, p: run_expansion(
             s, ExpansionParams(**b.model_dump()), author=p.label, reader=p
+        ),
+    ),
+    "densification": (
+        DensificationIn,
+        lambda s, b, p: run_densification(
+            s, DensificationParams(**b.model_dump()), author=p.label, reader=p
         ),
     ),
     "suitability": (
@@ -171,6 +200,14 @@ def accessibility(
 def expansion(body: ExpansionIn, ctx: Ctx, who: Caller, base: Base) -> JSONResponse:
     """Urban expansion: built-up area by period, unit and distance ring."""
     return _start("expansion", body, ctx, who, base)
+
+
+@router.post("/analyses/densification", status_code=202)
+def densification(
+    body: DensificationIn, ctx: Ctx, who: Caller, base: Base
+) -> JSONResponse:
+    """Densification potential per parcel, block or cell, ranked."""
+    return _start("densification", body, ctx, who, base)
 
 
 @router.post("/analyses/suitability", status_code=202)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from quartier.cli_analyze import analyze_app
@@ -38,27 +35,8 @@ from quartier.cli_common import (  # noqa: E402
     _store,
     err,
     out,
+    progress,
 )
-
-
-@contextmanager
-def _progress(
-    label: str, quiet: bool, total: int | None = None
-) -> Iterator[Callable[[int], None]]:
-    if quiet or not err.is_terminal:
-        yield lambda n: None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,} "),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=quiet,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 @app.command()
@@ -170,7 +148,7 @@ def import_(
         join_column=join_column,
         message=message,
     )
-    with _store(db) as store, _progress(_("Import"), quiet or json_out) as tick:
+    with _store(db) as store, progress(_("Import"), quiet or json_out) as tick:
         reports = import_path(store, path, opts, progress=tick)
     if json_out:
         _print_json([asdict(r) | {"geometry_type": r.geometry_type()} for r in reports])
@@ -241,7 +219,7 @@ def export(
         ds = store.get_dataset(slug)
         v = version or ds.current_version
         total = store.count_features(slug, version=v)
-        with _progress(_("Export"), quiet or json_out, total) as tick:
+        with progress(_("Export"), quiet or json_out, total) as tick:
             path = export_dataset(
                 store, slug, output, fmt=fmt, version=v, progress=tick
             )
@@ -350,7 +328,7 @@ def migrate(
 
     with _store(db, create=False) as source, open_store(to) as target:
         total = sum(len(source.list_versions(d.slug)) for d in source.list_datasets())
-        with _progress(_("Migration"), quiet or json_out, total) as tick:
+        with progress(_("Migration"), quiet or json_out, total) as tick:
             n = run(source, target, on_step=lambda _s, _v: tick(1))
     if json_out:
         _print_json({"from": source.url, "to": to, "versions": n})

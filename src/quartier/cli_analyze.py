@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from quartier.cli_common import DbOpt, JsonOpt, _print_json, _store, out
+from quartier.cli_common import DbOpt, JsonOpt, _print_json, _store, out, progress
+from quartier.domain.catalogue import make_slug
 from quartier.errors import InvalidInput
-from quartier.i18n import _, number
+from quartier.i18n import Translator, _, number
+from quartier.reports import fiche
+from quartier.reports.pdf import html_to_pdf
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
 from quartier.services.densification import DensificationParams, run_densification
 from quartier.services.expansion import ExpansionParams, run_expansion
 from quartier.services.exposure import ExposureParams, run_exposure
+from quartier.services.profile import (
+    Profiles,
+    build_profiles,
+    profile_json,
+    write_profiles,
+)
 from quartier.services.suitability import SuitabilityParams, run_suitability
 from quartier.services.vulnerability import (
     DEFAULT_WEIGHTS,
@@ -325,6 +335,87 @@ def analyze_densification(
         shown = number(round(item["extra_floor_m2"]), lang)
         out.print(f"  {item['plot']:>6} {shown:>12} m²", highlight=False)
     _print_datasets(run.datasets)
+
+
+@analyze_app.command("profile")
+def analyze_profile(
+    db: DbOpt = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Quartier (nom) ; sans --unit : tous.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Fichier .html ou .pdf (un quartier), ou dossier (tous).",
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="fr ou en.")] = "fr",
+    pdf: Annotated[
+        bool, typer.Option(help="Avec un dossier : écrire aussi les PDF.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fiches quartier : indicateurs face à la médiane, cartes, sources, lacunes."""
+    t = Translator(lang)
+    with _store(db, create=False) as store:
+        profiles = build_profiles(store)
+        version = write_profiles(store, profiles)
+        city = store.get_workspace().name
+        names = (
+            [profiles.unit(unit)] if unit else [str(u) for u in profiles.table.index]
+        )
+        written = _write_fiches(profiles, names, output, t, city, pdf=pdf)
+    if as_json:
+        _print_json(
+            {
+                "units": [profile_json(profiles, n, t) for n in names],
+                "files": [str(p) for p in written],
+                "datasets": {"profils_quartiers": version.version},
+            }
+        )
+        return
+    for path in written:
+        out.print(_("Fiche écrite : {path}").format(path=path), highlight=False)
+    if not output:
+        for name in names:
+            out.print(f"  {name}", highlight=False)
+    _print_datasets({"profils_quartiers": version.version})
+
+
+def _write_fiches(
+    profiles: Profiles,
+    names: list[str],
+    output: Path | None,
+    t: Translator,
+    city: str,
+    *,
+    pdf: bool,
+) -> list[Path]:
+    if output is None:
+        return []
+    single = output.suffix.lower() in (".html", ".htm", ".pdf")
+    if single and len(names) != 1:
+        raise InvalidInput("-o FILE needs --unit NAME; give a folder for every unit")
+    if single:
+        targets = [(names[0], output)]
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        targets = [(n, output / f"{make_slug(n)}.html") for n in names]
+        if pdf:
+            targets += [(n, output / f"{make_slug(n)}.pdf") for n in names]
+    written = []
+    with progress(_("Fiches quartier"), False, len(targets)) as advance:
+        for name, path in targets:
+            html = fiche.standalone(profiles, name, t, city=city)
+            if path.suffix.lower() == ".pdf":
+                html_to_pdf(html, path)
+            else:
+                path.write_text(html, encoding="utf-8")
+            written.append(path)
+            advance(1)
+    return written
 
 
 def _print_datasets(datasets: dict[str, int]) -> None:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pyogrio
+import pypdf
 import pytest
 
 from quartier.storage import open_store
@@ -50,6 +51,7 @@ VERBS = [
     "analyze expansion",
     "analyze suitability",
     "analyze densification",
+    "analyze profile",
 ]
 
 
@@ -340,6 +342,39 @@ def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
     )
     assert dense["plots"] == "grid" and dense["extra_floor_m2"] > 0
     assert "densification" in dense["datasets"]
+    # profiles: the analyses above appear in them; a PDF that opens, and
+    # one offline page per unit
+    fiche = tmp_path / "mbuku.pdf"
+    run(
+        "analyze",
+        "profile",
+        "--db",
+        str(db),
+        "--unit",
+        "mbuku",
+        "-o",
+        str(fiche),
+        cwd=tmp_path,
+    )
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(fiche).pages)
+    assert "Mbuku" in text and "Bâtiments exposés" in text
+    folder = tmp_path / "fiches"
+    listed = json.loads(
+        run(
+            "analyze",
+            "profile",
+            "--db",
+            str(db),
+            "-o",
+            str(folder),
+            "--lang",
+            "en",
+            "--json",
+            cwd=tmp_path,
+        ).stdout
+    )
+    assert len(listed["units"]) == 17 and len(list(folder.glob("*.html"))) == 17
+    assert "Key indicators" in (folder / "mbuku.html").read_text()
     bad = run(
         "analyze",
         "exposure",

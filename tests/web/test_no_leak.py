@@ -38,6 +38,7 @@ from quartier.domain import (
     FieldType,
     Organisation,
 )
+from quartier.domain.workspace import Workspace
 from quartier.services import accounts
 
 # markers no vocabulary uses (DCAT's access-rights URIs say RESTRICTED…)
@@ -71,6 +72,7 @@ def _write(store, slug: str, level: str, marker: str, sensitive: bool = False) -
             access=AccessLevel(level),
             producer="ville",
             steward="ong",
+            theme="santé",  # so neighbourhood profiles count them as facilities
             sensitive_fields=["telephone"] if sensitive else [],
         )
     )
@@ -101,6 +103,7 @@ def city(store):
         store.add_organisation(Organisation(slug, slug.upper(), ActorKind(kind)))
     for level, marker in LEVELS.items():
         _write(store, f"jeu_{level}", level, marker, sensitive=True)
+    _units(store)
     tokens = {}
     for name, org, role in (
         ("gardien", "ong", "moderator"),
@@ -110,6 +113,26 @@ def city(store):
         accounts.grant_role(store, name, org, role, actor=LOCAL)
         tokens[name] = accounts.issue_token(store, name, actor=LOCAL).secret
     return store, tokens
+
+
+def _units(store) -> None:
+    """One public admin unit around the points, for neighbourhood profiles."""
+    store.create_dataset(Dataset(slug="unites", title="Unités", theme="limites"))
+    square = shapely.box(X0 - 0.01, Y0 - 0.01, X0 + 0.01, Y0 + 0.01)
+    batch = pa.record_batch(
+        {
+            "geometry": pa.array([square.wkb], pa.binary()),
+            "code": pa.array(["C1"]),
+            "name": pa.array(["Centre"]),
+        }
+    )
+    store.write_version(
+        "unites",
+        [batch],
+        fields=[Field("code", FieldType.TEXT), Field("name", FieldType.TEXT)],
+        geometry_type="POLYGON",
+    )
+    store.set_workspace(Workspace("Ville", 32733, admin_dataset="unites"))
 
 
 def _tile_text(body: bytes) -> str:
@@ -171,6 +194,12 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         "/carte/config",
         "/carte/lieux?q=QZ",  # matches every marker's feature names
         "/carte/lieux?q=TEL-SENS",
+        # neighbourhood profiles: page, standalone file, API
+        "/quartiers",
+        "/quartiers/centre",
+        "/quartiers/centre.html",
+        "/api/profiles",
+        "/api/profiles/centre",
     ):
         get(url)
     for slug in slugs:

@@ -20,12 +20,15 @@ from pydantic import Field
 
 from quartier import access
 from quartier.access import Principal
+from quartier.domain.catalogue import make_slug
 from quartier.errors import Conflict, PermissionDenied
+from quartier.i18n import Translator
 from quartier.services.accessibility import AccessibilityParams, run_accessibility
 from quartier.services.densification import DensificationParams, run_densification
 from quartier.services.expansion import ExpansionParams, run_expansion
 from quartier.services.exposure import ExposureParams, run_exposure
 from quartier.services.jobs import Job
+from quartier.services.profile import cached_profiles, profile_json
 from quartier.services.suitability import SuitabilityParams, run_suitability
 from quartier.services.vulnerability import (
     DEFAULT_WEIGHTS,
@@ -42,6 +45,7 @@ router = APIRouter(
 
 Name = Annotated[str, Field(max_length=48, pattern=r"^[a-z][a-z0-9_]*$")]
 OptName = Name | None
+Lang = Literal["fr", "en"]
 
 
 class ExposureIn(Body):
@@ -180,6 +184,31 @@ def list_analyses(base: Base) -> dict[str, Any]:
             for name, (model, _) in ANALYSES.items()
         ]
     }
+
+
+@router.get("/profiles")
+def profiles(ctx: Ctx, who: Caller, base: Base, lang: Lang = "fr") -> dict[str, Any]:
+    """Every admin unit's profile, from the datasets the caller may read."""
+    built = cached_profiles(ctx.store, who)
+    t = Translator(lang)
+    return {
+        "units": [
+            profile_json(built, str(name), t)
+            | {"href": f"{base}/api/profiles/{make_slug(str(name))}"}
+            for name in built.table.index
+        ]
+    }
+
+
+@router.get("/profiles/{unit}")
+def profile(ctx: Ctx, who: Caller, unit: str, lang: Lang = "fr") -> dict[str, Any]:
+    """One unit's profile (by name or its slug): indicators next to the
+    city's median, gaps and sources."""
+    built = cached_profiles(ctx.store, who)
+    for name in built.table.index:
+        if make_slug(str(name)) == unit:
+            unit = str(name)
+    return profile_json(built, built.unit(unit), Translator(lang))
 
 
 @router.post("/analyses/exposure", status_code=202)

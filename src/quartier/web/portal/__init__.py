@@ -3,7 +3,8 @@
 Pages are Jinja2 templates with small ES modules (``static/js``); the map
 library comes from npm into ``static/vendor`` (no CDN). Each area is a router:
 ``public`` (home, catalogue, dataset pages, charter), ``explorer`` (the map),
-``auth`` (sign in/out), ``console`` (staff).
+``profiles`` (neighbourhood profiles), ``auth`` (sign in/out), ``console``
+(staff).
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from quartier.web.portal import auth, console, explorer, public
+    from quartier.web.portal import auth, console, explorer, profiles, public
 
-    return [public.router, explorer.router, auth.router, console.router]
+    return [
+        public.router,
+        explorer.router,
+        profiles.router,
+        auth.router,
+        console.router,
+    ]

@@ -17,7 +17,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from quartier import __version__
+from quartier import templating
 from quartier.access import Principal
 from quartier.domain.workspace import Workspace
 from quartier.errors import NotFound
@@ -31,15 +31,7 @@ _YEAR = 365 * 24 * 3600
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("quartier.web", "templates/portal"),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["version"] = __version__
-    return env
+    return templating.environment("quartier.web", "templates/portal")
 
 
 def language(request: Request) -> str:

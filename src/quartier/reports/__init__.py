@@ -1,0 +1,1 @@
+"""Documents made from the data: neighbourhood profiles as HTML and PDF."""

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from quartier.analysis.expansion import GHSL_EPOCHS
 from quartier.cli_common import DbOpt, JsonOpt, _print_json, _store, out, progress
 from quartier.domain.catalogue import make_slug
 from quartier.errors import InvalidInput
@@ -234,6 +235,27 @@ def analyze_expansion(
     ] = None,
     buildings: BuildingsOpt = None,
     units: UnitsOpt = None,
+    layers: Annotated[
+        str | None,
+        typer.Option(help="Couches de bâtiments datées : JEU:ANNÉE, séparées par ','."),
+    ] = None,
+    min_overlap: Annotated[
+        float,
+        typer.Option(
+            help="Part d'emprise déjà couverte = même bâtiment.", min=0, max=1
+        ),
+    ] = 0.5,
+    rasters: Annotated[
+        str | None,
+        typer.Option(help="Rasters de surface bâtie : FICHIER:ANNÉE, séparés par ','."),
+    ] = None,
+    epoch_raster: Annotated[
+        str | None, typer.Option(help="Raster dont la valeur date le bâti.")
+    ] = None,
+    epoch_codes: Annotated[
+        str | None,
+        typer.Option(help="Codes du raster d'époques : ghsl, ou CODE:ANNÉE,…"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Extension urbaine : bâti par période, par unité et par anneau, croissance."""
@@ -247,6 +269,11 @@ def analyze_expansion(
         planned=planned,
         buildings=buildings,
         units=units,
+        layers=_dated(layers, "--layers", int) if layers else None,
+        min_overlap=min_overlap,
+        rasters=_dated(rasters, "--rasters", int) if rasters else None,
+        epoch_raster=epoch_raster,
+        epoch_codes=_codes(epoch_codes) if epoch_codes else None,
     )
     with _store(db, create=False) as store:
         run = run_expansion(store, params)
@@ -254,8 +281,9 @@ def analyze_expansion(
         _print_json(run.summary)
         return
     periods = run.result.periods
+    counted = "buildings" if "buildings" in periods else "cells"
     for period, count, area in zip(
-        periods["period"], periods["buildings"], periods["area_m2"], strict=True
+        periods["period"], periods[counted], periods["area_m2"], strict=True
     ):
         shown = number(round(float(area)), _lang())
         out.print(f"  {period:<12} {int(count):>7} {shown:>12} m²", highlight=False)
@@ -428,6 +456,40 @@ def _lang() -> str:
     return os.environ.get("QUARTIER_LANG", "fr")
 
 
+def _dated(text: str, option: str, kind: type[int]) -> dict[str, int]:
+    """``NAME:YEAR,NAME:YEAR`` (a name may hold ':' — the year is last)."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, year = part.rpartition(":")
+        try:
+            out[name] = kind(year)
+        except ValueError:
+            raise InvalidInput(f"{option}: expected NAME:YEAR, got {part!r}") from None
+        if not sep or not name:
+            raise InvalidInput(f"{option}: expected NAME:YEAR, got {part!r}")
+    return out
+
+
+def _codes(text: str) -> dict[int, int]:
+    """``ghsl`` (GHSL built-up epochs) or ``CODE:YEAR,CODE:YEAR`` (or ``=``)."""
+    if text.strip().lower() == "ghsl":
+        return dict(GHSL_EPOCHS)
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        code, sep, year = part.replace("=", ":").partition(":")
+        try:
+            out[int(code)] = int(year)
+        except ValueError:
+            raise InvalidInput(
+                f"--epoch-codes: expected ghsl or CODE:YEAR, got {part!r}"
+            ) from None
+        if not sep:
+            raise InvalidInput(
+                f"--epoch-codes: expected ghsl or CODE:YEAR, got {part!r}"
+            )
+    return out
+
+
 def _years(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
@@ -459,6 +521,19 @@ def analyze_suitability(
         typer.Option(help="Poids : population, competition, hazard_free (nom=poids)."),
     ] = "population=0.5,competition=0.3,hazard_free=0.2",
     top: Annotated[int, typer.Option(help="Nombre de meilleurs sites.", min=1)] = 10,
+    grid: Annotated[
+        str, typer.Option(help="square (carrés) ou hexagon (hexagones).")
+    ] = "square",
+    zoning: Annotated[
+        str | None, typer.Option(help="Zonage (polygones) ; zones interdites exclues.")
+    ] = None,
+    zoning_field: Annotated[
+        str | None,
+        typer.Option(help="Champ du zonage : oui/non au commerce, ou code de zone."),
+    ] = None,
+    allowed_zones: Annotated[
+        str | None, typer.Option(help="Codes de zone où le commerce est permis (',').")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Aptitude des sites pour un commerce : clientèle, concurrence, aléas."""
@@ -471,6 +546,12 @@ def analyze_suitability(
         hazard=hazard,
         weights=_weights(weights),
         top=top,
+        grid=grid,
+        zoning=zoning,
+        zoning_field=zoning_field,
+        allowed_zones=[z.strip() for z in allowed_zones.split(",") if z.strip()]
+        if allowed_zones
+        else None,
     )
     with _store(db, create=False) as store:
         run = run_suitability(store, params)

@@ -321,11 +321,27 @@ def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
             "500",
             "--top",
             "3",
+            "--grid",
+            "hexagon",
             "--json",
             cwd=tmp_path,
         ).stdout
     )
     assert len(sites["top"]) == 3 and "aptitude_sites" in sites["datasets"]
+    assert sites["grid"] == "hexagon"
+    bad_codes = run(
+        "analyze",
+        "expansion",
+        "--db",
+        str(db),
+        "--epoch-raster",
+        "x.tif",
+        "--epoch-codes",
+        "six:1975",
+        cwd=tmp_path,
+        check=False,
+    )
+    assert bad_codes.returncode != 0 and "--epoch-codes: expected" in bad_codes.stderr
     dense = json.loads(
         run(
             "analyze",

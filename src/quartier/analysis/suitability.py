@@ -1,6 +1,7 @@
-"""Site suitability for a business on a grid of square cells.
+"""Site suitability for a business on a grid of square or hexagonal cells.
 
-Per cell (metric CRS):
+The grid (:func:`square_grid`, :func:`hexagon_grid`) covers the area with the
+cells that overlap it. Per cell (metric CRS):
 
 - ``population`` — people living within ``minutes`` of the cell's centre on
   the road network (walking by default): the customers within reach;
@@ -11,16 +12,28 @@ Each criterion is rescaled to 0–1 across the cells (min–max), turned so that
 is best (fewer competitors is better), weighted (weights shared out to sum
 to 1), and summed into a 0–100 score; cells are ranked and the top ones kept.
 
+**Zoning, where known** (optional): zoning polygons say where commerce is
+allowed, by a yes/no field or by a list of allowed zone codes (other zones
+forbid it; where zones overlap, allowed wins). A cell is **excluded** when no
+part of it is allowed or of unknown zoning (outside every zone): its criteria
+get no score, its score is 0 and it ranks after every other cell; the 0–1
+scales are taken over the other cells only.
+
 >>> import geopandas as gpd, shapely
 >>> cells = square_grid(shapely.box(0, 0, 200, 100), 100, crs=32733)
 >>> len(cells), cells.area.tolist()
 (2, [10000.0, 10000.0])
+>>> len(hexagon_grid(shapely.box(0, 0, 300, 200), 100, crs=32733))
+13
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +46,11 @@ from quartier.analysis.accessibility import RoadGraph
 from quartier.analysis.spatial import check_metric
 
 DEFAULT_WEIGHTS = {"population": 0.5, "competition": 0.3, "hazard_free": 0.2}
+#: the most cells a grid may have
+MAX_CELLS = 200_000
+#: yes/no words of a zoning field (folded: lower case, no accents)
+ALLOWED_WORDS = {"oui", "o", "yes", "y", "true", "vrai", "1", "autorise", "allowed"}
+FORBIDDEN_WORDS = {"non", "n", "no", "false", "faux", "0", "interdit", "forbidden"}
 #: criteria where less is better
 LOWER_IS_BETTER = {"competition"}
 
@@ -53,7 +71,7 @@ def square_grid(
     x0, y0, x1, y1 = shapely.bounds(area)
     xs = np.arange(x0, x1, size_m)
     ys = np.arange(y0, y1, size_m)
-    if len(xs) * len(ys) > 200_000:
+    if len(xs) * len(ys) > MAX_CELLS:
         raise ValueError(
             f"{len(xs) * len(ys):,} cells of {size_m:g} m: choose larger cells"
         )
@@ -65,6 +83,50 @@ def square_grid(
     return gpd.GeoDataFrame(
         {"cell": np.arange(int(keep.sum()))}, geometry=boxes[keep], crs=crs
     )
+
+
+def hexagon_grid(
+    area: shapely.Geometry, size_m: float, *, crs: object
+) -> gpd.GeoDataFrame:
+    """Flat-topped hexagons ``size_m`` across covering ``area``.
+
+    ``size_m`` is the distance between opposite edges (a flat-topped hexagon's
+    height); the side is ``size_m / √3`` and the area ``√3/2 · size_m²``
+    (0.87 of a square of ``size_m``). Columns are ``1.5 × side`` apart, every
+    other one half a cell higher; the first cell is centred on the area's
+    lower-left corner. Cells whose inside overlaps ``area`` are kept (those
+    only touching its edge are not).
+    """
+    if size_m <= 0:
+        raise ValueError("cell size must be > 0 m")
+    side = size_m / math.sqrt(3)
+    x0, y0, x1, y1 = shapely.bounds(area)
+    cols = np.arange(-1, math.ceil((x1 - x0) / (1.5 * side)) + 2)
+    rows = np.arange(-1, math.ceil((y1 - y0) / size_m) + 2)
+    if len(cols) * len(rows) > MAX_CELLS:
+        raise ValueError(
+            f"{len(cols) * len(rows):,} cells of {size_m:g} m: choose larger cells"
+        )
+    gc, gr = np.meshgrid(cols, rows)
+    cx = x0 + 1.5 * side * gc.ravel()
+    cy = y0 + size_m * (gr.ravel() + 0.5 * (gc.ravel() % 2))
+    # six corners (closed), half-heights exact so that flat edges line up
+    dx = np.array([side, side / 2, -side / 2, -side, -side / 2, side / 2, side])
+    dy = np.array([0, 1, 1, 0, -1, -1, 0]) * size_m / 2
+    ring = np.stack([cx[:, None] + dx, cy[:, None] + dy], axis=-1)
+    hexagons = shapely.polygons(ring)
+    shapely.prepare(area)
+    keep = shapely.intersects(hexagons, area)
+    # an overlap of a millionth of a cell is rounding along a shared edge
+    overlap = shapely.area(shapely.intersection(hexagons[keep], area))
+    keep[keep] = overlap > 1e-6 * 3 * math.sqrt(3) / 2 * side**2
+    return gpd.GeoDataFrame(
+        {"cell": np.arange(int(keep.sum()))}, geometry=hexagons[keep], crs=crs
+    )
+
+
+#: the grids by name
+GRIDS = {"square": square_grid, "hexagon": hexagon_grid}
 
 
 def people_within(
@@ -113,8 +175,17 @@ def suitability(
     radius_m: float = 500.0,
     hazard: gpd.GeoDataFrame | None = None,
     weights: Mapping[str, float] | None = None,
+    zoning: gpd.GeoDataFrame | None = None,
+    zoning_field: str | None = None,
+    allowed_zones: Collection[str] | None = None,
 ) -> SuitabilityResult:
-    """Score every cell (see the module's description)."""
+    """Score every cell (see the module's description).
+
+    ``zoning``: polygons whose ``zoning_field`` says yes or no to commerce
+    (oui/non, yes/no, true/false, 1/0, autorisé/interdit), or holds a zone
+    code, allowed when in ``allowed_zones``; adds ``zone_allowed`` and
+    ``zone_unknown`` (shares of the cell) and ``excluded``.
+    """
     check_metric(cells, "cells")
     out = cells.copy()
     out["population"] = np.round(np.asarray(population, dtype=float), 1)
@@ -122,15 +193,22 @@ def suitability(
     out["competition"] = _count_near(centres, competitors, radius_m)
     out["hazard_free"] = _free_share(out, hazard)
     used = _weights(weights)
+    eligible = pd.Series(True, index=out.index)
+    if zoning is not None:
+        allowed, unknown = _zoning_shares(out, zoning, zoning_field, allowed_zones)
+        out["zone_allowed"], out["zone_unknown"] = allowed.round(4), unknown.round(4)
+        out["excluded"] = allowed + unknown < 1e-9
+        eligible = ~out["excluded"]
     score = pd.Series(0.0, index=out.index)
     for name, weight in used.items():
-        norm = _minmax(out[name].astype(float))
+        norm = _minmax(out.loc[eligible, name].astype(float)).reindex(out.index)
         if name in LOWER_IS_BETTER:
             norm = 1 - norm
         out[f"{name}_score"] = norm.round(4)
-        score += 100 * weight * norm
+        score += 100 * weight * norm.fillna(0.0)
     out["score"] = score.round(2)
-    out["rank"] = score.rank(ascending=False, method="min").astype(int)
+    rank = score[eligible].rank(ascending=False, method="min")
+    out["rank"] = rank.reindex(out.index).fillna(int(eligible.sum()) + 1).astype(int)
     return SuitabilityResult(out, used)
 
 
@@ -178,3 +256,47 @@ def _minmax(values: pd.Series) -> pd.Series:
     if not np.isfinite(high - low) or high == low:
         return pd.Series(0.0, index=values.index)
     return (values - low) / (high - low)
+
+
+def _zoning_shares(
+    cells: gpd.GeoDataFrame,
+    zoning: gpd.GeoDataFrame,
+    field: str | None,
+    allowed_zones: Collection[str] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's share in allowed zones, and outside every zone."""
+    check_metric(zoning, "zoning")
+    if not field or field not in zoning.columns:
+        raise ValueError(
+            f"zoning: no field {field!r} saying where commerce is allowed "
+            f"(fields: {', '.join(c for c in zoning.columns if c != 'geometry')})"
+        )
+    allows = [_allows(v, field, allowed_zones) for v in zoning[field]]
+    shapes = shapely.make_valid(np.asarray(zoning.geometry.values, dtype=object))
+    known = shapely.union_all(shapes[[a is not None for a in allows]])
+    allowed = shapely.union_all(shapes[[a is True for a in allows]])
+    cell_shapes = np.asarray(cells.geometry.values, dtype=object)
+    size = shapely.area(cell_shapes)
+    inside = shapely.area(shapely.intersection(cell_shapes, known)) / size
+    allowed_share = shapely.area(shapely.intersection(cell_shapes, allowed)) / size
+    return np.clip(allowed_share, 0, 1), np.clip(1 - inside, 0, 1)
+
+
+def _allows(value: Any, field: str, allowed_zones: Collection[str] | None) -> Any:
+    """True, False, or None (unknown) for one zone's ``field`` value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if allowed_zones is not None:
+        return str(value).strip() in {str(z).strip() for z in allowed_zones}
+    word = unicodedata.normalize("NFKD", str(value).strip().casefold())
+    word = "".join(ch for ch in word if not unicodedata.combining(ch))
+    if word in ALLOWED_WORDS:
+        return True
+    if word in FORBIDDEN_WORDS:
+        return False
+    raise ValueError(
+        f"zoning: {field!r} holds {value!r}: expected yes or no (oui/non, "
+        "true/false, 1/0), or give the allowed zone codes"
+    )

@@ -1,10 +1,13 @@
 """``quartier analyze suitability``: where a business could set up.
 
-A grid of ``cell_m`` squares over the territory (the workspace's boundary,
-else the buildings' extent); per cell the people within ``minutes`` on the
-road network, competitors within ``radius_m`` (default: the markets,
-theme *économie*) and the hazard-free share; weighted into a 0–100 score.
-Writes ``aptitude_sites`` (every cell with its criteria, scores and rank).
+A grid of ``cell_m`` squares (or flat-topped hexagons ``cell_m`` across, with
+``grid="hexagon"``) over the territory (the workspace's boundary, else the
+buildings' extent); per cell the people within ``minutes`` on the road
+network, competitors within ``radius_m`` (default: the markets, theme
+*économie*) and the hazard-free share; weighted into a 0–100 score. With a
+``zoning`` dataset, cells where commerce is known to be forbidden everywhere
+are excluded (score 0, ranked last). Writes ``aptitude_sites`` (every cell
+with its criteria, scores and rank).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from quartier.access import Principal
 from quartier.analysis.accessibility import road_graph
 from quartier.analysis.suitability import (
     DEFAULT_WEIGHTS,
+    GRIDS,
     people_within,
-    square_grid,
     suitability,
 )
 from quartier.errors import InvalidInput
@@ -40,6 +43,16 @@ class SuitabilityParams:
     hazard: str | None = None
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     top: int = 10
+    #: ``square`` (``cell_m`` a side) or ``hexagon`` (flat-topped, ``cell_m``
+    #: between opposite edges)
+    grid: str = "square"
+    #: zoning polygons (dataset); cells entirely in zones forbidding commerce
+    #: are excluded
+    zoning: str | None = None
+    #: the zoning's field: yes/no to commerce, or a zone code (``allowed_zones``)
+    zoning_field: str | None = None
+    #: zone codes where commerce is allowed (None: ``zoning_field`` is yes/no)
+    allowed_zones: list[str] | None = None
 
 
 @dataclass
@@ -62,8 +75,12 @@ def run_suitability(
     roads = inputs.roads(store, lineage, crs)
     if buildings is None or roads is None:
         raise InvalidInput("site suitability needs buildings and roads datasets")
+    if params.grid not in GRIDS:
+        raise InvalidInput(
+            f"grid: {params.grid!r} is not one of {', '.join(sorted(GRIDS))}"
+        )
     cells = an.checked(
-        square_grid, _area(store, crs, buildings), params.cell_m, crs=crs
+        GRIDS[params.grid], _area(store, crs, buildings), params.cell_m, crs=crs
     )
     people, _ = inputs.people_in_buildings(store, lineage, crs, buildings)
     homes = shapely.get_coordinates(
@@ -80,6 +97,7 @@ def run_suitability(
         radius_m=params.radius_m,
         hazard=inputs.optional_hazard(store, lineage, crs, params.hazard),
         weights=params.weights,
+        **_zoning(store, lineage, crs, params),
     )
     version = an.write_result(
         store,
@@ -119,14 +137,30 @@ def _competitors(
     return an.read_frame(store, lineage.use(store, "competitors", slug), crs)
 
 
+def _zoning(
+    store: SqlStore, lineage: an.Lineage, crs: int, p: SuitabilityParams
+) -> dict[str, Any]:
+    if not p.zoning:
+        return {}
+    zones = an.read_frame(store, lineage.use(store, "zoning", p.zoning), crs)
+    return {
+        "zoning": zones,
+        "zoning_field": p.zoning_field,
+        "allowed_zones": p.allowed_zones,
+    }
+
+
 def _summary(
     cells: gpd.GeoDataFrame, p: SuitabilityParams, counted_people: bool
 ) -> dict[str, Any]:
-    best = cells.sort_values(["rank", "cell"]).head(p.top)
+    excluded = cells["excluded"] if "excluded" in cells else cells["rank"] < 0
+    best = cells[~excluded].sort_values(["rank", "cell"]).head(p.top)
     centres = best.geometry.centroid.to_crs(4326) if len(best) else []
     return {
         "cells": int(len(cells)),
+        "grid": p.grid,
         "cell_m": p.cell_m,
+        **({"excluded": int(excluded.sum())} if p.zoning else {}),
         "minutes": p.minutes,
         "people": "dasymetric" if counted_people else "buildings (no population)",
         "top": [

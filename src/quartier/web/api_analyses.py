@@ -90,6 +90,11 @@ class ExpansionIn(Body):
     planned: OptName = None
     buildings: OptName = None
     units: OptName = None
+    #: dated building layers {dataset: year}; rasters are read from the
+    #: server's disk, so they are the command line's only (never a path
+    #: named over the network)
+    layers: dict[Name, Annotated[int, Field(ge=1800, le=2100)]] | None = None
+    min_overlap: Annotated[float, Field(ge=0, le=1)] = 0.5
 
 
 class SuitabilityIn(Body):
@@ -105,6 +110,10 @@ class SuitabilityIn(Body):
         "hazard_free": 0.2,
     }
     top: Annotated[int, Field(ge=1, le=1000)] = 10
+    grid: Literal["square", "hexagon"] = "square"
+    zoning: OptName = None
+    zoning_field: Annotated[str | None, Field(max_length=100)] = None
+    allowed_zones: list[Annotated[str, Field(max_length=100)]] | None = None
 
 
 class DensificationIn(Body):

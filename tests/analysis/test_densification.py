@@ -136,3 +136,10 @@ def test_properties(boxes, max_far):
     assert (r["extra_floor_m2"] >= 0).all()
     assert r["buildings"].sum() == len(homes)
     assert r["extra_floor_m2"].is_monotonic_decreasing
+
+
+def test_equal_potential_ranks_the_plot_nearer_services_first():
+    twins = gdf([box(0, 0, 10, 10), box(10, 0, 20, 10)], plot=[1, 2])
+    r = densification(twins, HOUSES.iloc[:0], services=gdf([Point(19, 5)]))
+    assert r["extra_floor_m2"].tolist() == [180.0, 180.0]
+    assert r["plot"].tolist() == [2, 1] and r["rank"].tolist() == [1, 2]

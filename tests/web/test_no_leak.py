@@ -200,6 +200,8 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         "/quartiers/centre.html",
         "/api/profiles",
         "/api/profiles/centre",
+        "/analyses",
+        "/analyses/exposure",
     ):
         get(url)
     for slug in slugs:

@@ -21,7 +21,8 @@ metric CRS:
   ``extra_footprint_m2`` the same for the ground (``rules.max_coverage``);
 - ``vacant`` — coverage below ``rules.vacant_below``; ``underused`` — built,
   but using less than ``rules.underused_below`` of the allowed floor area;
-- ``rank`` — 1 for the largest extra floor area.
+- ``rank`` — 1 for the largest extra floor area; among equal ones, the
+  nearest to a service first.
 
 >>> import geopandas as gpd, shapely
 >>> plots = gpd.GeoDataFrame({"plot": [1]}, geometry=[shapely.box(0, 0, 20, 10)],
@@ -199,10 +200,18 @@ def densification(
         used = np.where(allowed > 0, floor / allowed, 1.0)
     out["vacant"] = vacant
     out["underused"] = open_ & ~vacant & (used < rules.underused_below)
-    out["rank"] = (
-        out["extra_floor_m2"].rank(method="min", ascending=False).astype(np.int64)
+    # largest extra floor area first; among equals, nearest to services
+    order = np.lexsort(
+        (
+            out["plot"].to_numpy(),
+            np.nan_to_num(out["dist_service_m"].to_numpy(), nan=np.inf),
+            -out["extra_floor_m2"].to_numpy(),
+        )
     )
-    return out.sort_values(["rank", "plot"]).reset_index(drop=True)
+    rank = np.empty(len(out), dtype=np.int64)
+    rank[order] = np.arange(1, len(out) + 1)
+    out["rank"] = rank
+    return out.sort_values("rank").reset_index(drop=True)
 
 
 def _floors(

@@ -8,7 +8,7 @@ pass the portal's content security policy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -175,6 +175,39 @@ def columns_svg(
         parts.append(
             f'<text x="{middle:.1f}" y="{base - h - 4:.1f}" font-size="9" '
             f'text-anchor="middle" fill="#263238">{escape(shown)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bars_svg(
+    rows: Sequence[tuple[str, float]],
+    *,
+    width: int = 520,
+    title: str = "",
+    shown: Callable[[float], str] = lambda v: f"{v:,.0f}".replace(",", "\u202f"),
+) -> Markup:
+    """Horizontal bars, one per (label, value), labels on the left."""
+    line = 22
+    height = line * max(len(rows), 1) + 8
+    left = 150
+    room = width - left - 70
+    top = max([v for _, v in rows if np.isfinite(v)] + [0.0])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (label, value) in enumerate(rows):
+        y = 4 + i * line
+        w = 0.0 if top <= 0 or not np.isfinite(value) else value / top * room
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 15}" font-size="12" text-anchor="end" '
+            f'fill="#263238">{escape(label[:24])}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{max(w, 0):.1f}" height="{line - 8}" '
+            'fill="#00695c"/>'
+            f'<text x="{left + w + 4:.1f}" y="{y + 15}" font-size="11" '
+            f'fill="#263238">{escape(shown(value))}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

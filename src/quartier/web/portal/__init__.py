@@ -13,12 +13,20 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from quartier.web.portal import auth, console, explorer, profiles, public
+    from quartier.web.portal import (
+        analyses,
+        auth,
+        console,
+        explorer,
+        profiles,
+        public,
+    )
 
     return [
         public.router,
         explorer.router,
         profiles.router,
+        analyses.router,
         auth.router,
         console.router,
     ]

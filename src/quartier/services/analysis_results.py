@@ -1,0 +1,186 @@
+"""What each analysis shows on its portal page: its results the reader may see.
+
+Per analysis: which result dataset is the map, which is the table, and which
+columns make the chart. Results are found by the lineage the analysis wrote
+(``{"analysis": name, …}``), through the one authorisation layer: a result
+the reader may not read is not there for them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from quartier import access
+from quartier.access import Principal
+from quartier.domain import Dataset
+from quartier.i18n import N_
+from quartier.services import analyses as an
+from quartier.storage.base import SqlStore
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    title: str
+    lead: str
+    #: result slugs (regular expressions), most wanted first
+    map: tuple[str, ...]
+    table: tuple[str, ...]
+    #: chart: bars of ``value`` by ``label`` (summed per label), the top ones
+    label: str
+    value: tuple[str, ...]
+    chart: str
+    #: the table's order (column, ascending) and how many rows are shown
+    order: tuple[str, bool] | None = None
+    rows: int = 50
+
+
+SPECS = (
+    Spec(
+        "exposure",
+        N_("Exposition aux aléas"),
+        N_(
+            "Bâtiments, personnes, équipements et voies exposés à un aléa, par "
+            "classe et par quartier."
+        ),
+        (r"^exposition_(?!.*_synthese$)",),
+        (r"^exposition_.*_synthese$",),
+        "unit",
+        ("buildings",),
+        N_("Bâtiments exposés par quartier"),
+    ),
+    Spec(
+        "accessibility",
+        N_("Accessibilité et couverture des secours"),
+        N_(
+            "Temps de trajet vers l'équipement le plus proche, isochrones, "
+            "population au-delà d'un seuil."
+        ),
+        (r"^isochrones_", r"^acces_(?!.*_synthese$)"),
+        (r"^acces_.*_synthese$",),
+        "unit",
+        ("people_beyond", "buildings_beyond"),
+        N_("Au-delà du seuil, par quartier"),
+    ),
+    Spec(
+        "vulnerability",
+        N_("Indice de vulnérabilité"),
+        N_("Indice par quartier, ses composantes et leur sensibilité aux poids."),
+        (r"^vulnerabilite$",),
+        (r"^vulnerabilite$",),
+        "unite",
+        ("index",),
+        N_("Indice de vulnérabilité par quartier"),
+        order=("rank", True),
+    ),
+    Spec(
+        "expansion",
+        N_("Extension urbaine"),
+        N_(
+            "Surface bâtie par période, par quartier et par anneau, taux de "
+            "croissance, bâti nouveau en zone d'aléa."
+        ),
+        (r"^expansion_batiments$", r"^expansion_raster_cellules$"),
+        (r"^expansion_periodes$", r"^expansion_raster_periodes$"),
+        "period",
+        ("area_m2",),
+        N_("Surface bâtie nouvelle par période (m²)"),
+    ),
+    Spec(
+        "densification",
+        N_("Potentiel de densification"),
+        N_(
+            "Surface de plancher supplémentaire permise par parcelle, îlot ou "
+            "carreau, hors zones d'aléa et protégées."
+        ),
+        (r"^densification$",),
+        (r"^densification$",),
+        "plot",
+        ("extra_floor_m2",),
+        N_("Plancher supplémentaire possible, meilleures parcelles (m²)"),
+        order=("rank", True),
+    ),
+    Spec(
+        "suitability",
+        N_("Aptitude des sites"),
+        N_(
+            "Où installer un commerce : clientèle à portée, concurrence, aléas, zonage."
+        ),
+        (r"^aptitude_sites$",),
+        (r"^aptitude_sites$",),
+        "cell",
+        ("score",),
+        N_("Score des meilleurs sites (0–100)"),
+        order=("rank", True),
+    ),
+)
+BY_NAME = {s.name: s for s in SPECS}
+
+
+@dataclass
+class Results:
+    spec: Spec
+    datasets: list[Dataset]
+    map: Dataset | None = None
+    table: Dataset | None = None
+    lineage: dict[str, Any] = field(default_factory=dict)
+
+
+def results(store: SqlStore, spec: Spec, reader: Principal) -> Results:
+    """The readable results of ``spec``'s analysis, map and table chosen."""
+    found = [
+        ds
+        for ds in access.readable(reader, store.list_datasets())
+        if an.is_result(ds)
+        and ds.current_version
+        and json.loads(ds.lineage).get("analysis") == spec.name
+    ]
+    found.sort(key=lambda d: d.updated or d.created, reverse=True)
+    out = Results(spec, found)
+    out.map = _first(found, spec.map, features=True)
+    out.table = _first(found, spec.table)
+    main = out.table or out.map
+    if main is not None:
+        out.lineage = json.loads(main.lineage)
+    return out
+
+
+def _first(
+    found: list[Dataset], patterns: tuple[str, ...], *, features: bool = False
+) -> Dataset | None:
+    for pattern in patterns:
+        for ds in found:
+            if re.search(pattern, ds.slug) and (not features or ds.kind == "features"):
+                return ds
+    return None
+
+
+def table_rows(
+    store: SqlStore, ds: Dataset, spec: Spec, reader: Principal
+) -> pd.DataFrame:
+    """The table's visible columns (no geometry), ordered, first rows."""
+    frame = an.read_table(store, ds)
+    hidden = access.hidden_fields(reader, ds)
+    frame = frame[[c for c in frame.columns if c not in hidden and c != "fid"]]
+    if spec.order and spec.order[0] in frame:
+        frame = frame.sort_values(spec.order[0], ascending=spec.order[1])
+    return frame.head(spec.rows)
+
+
+def chart_rows(
+    frame: pd.DataFrame, spec: Spec, top: int = 15
+) -> list[tuple[str, float]]:
+    """(label, value) bars: ``value`` summed per ``label``, in table order
+    for periods, else the largest first."""
+    value = next((v for v in spec.value if v in frame), None)
+    if value is None or spec.label not in frame or frame.empty:
+        return []
+    sums = frame.groupby(frame[spec.label].astype(str), sort=False)[value].sum()
+    if spec.label != "period":
+        sums = sums.sort_values(ascending=False).head(top)
+    return [(str(k), float(v)) for k, v in sums.items()]

@@ -197,7 +197,16 @@ def main() -> None:
     gpkg = str(OUT / f"store_{args.n}_{uuid.uuid4().hex[:6]}.gpkg")
     load(gpkg, source)
     pg = pg_database()
-    load(pg, source)
+    try:
+        load(pg, source)
+        _race(args, source, gpkg, pg)
+    finally:  # a million-building database per run would fill the disk
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {pg.rsplit('/', 1)[1]} WITH (FORCE)")
+        Path(gpkg).unlink(missing_ok=True)
+
+
+def _race(args: argparse.Namespace, source: Path, gpkg: str, pg: str) -> None:
     candidates = {
         "ours-gpkg": lambda: ours(gpkg),
         "ours-postgis": lambda: ours(pg),

@@ -72,6 +72,13 @@ def analyze_exposure(
         float | None,
         typer.Option(help="Sans table de population : estimation par bâtiment."),
     ] = None,
+    breakdown: Annotated[
+        str | None,
+        typer.Option(
+            help="Groupes d'âge/sexe du recensement (colonnes, ','), "
+            "'aucun' pour aucun ; par défaut : détectés."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Bâtiments, personnes, équipements et voies exposés, par classe et par unité."""
@@ -86,6 +93,7 @@ def analyze_exposure(
         class_order=[c.strip() for c in (class_order or "").split(",") if c.strip()],
         buffer_m=buffer,
         people_per_building=people_per_building,
+        breakdown=_breakdown(breakdown),
     )
     with _store(db, create=False) as store:
         run = run_exposure(store, params)
@@ -194,6 +202,15 @@ def analyze_vulnerability(
     for item in run.summary["most_vulnerable"]:
         out.print(f"  {item['unit']:<30} {item['index']:>6.1f}", highlight=False)
     _print_datasets(run.datasets)
+
+
+def _breakdown(text: str | None) -> list[str] | None:
+    """None: detect the groups; ``aucun``/``none``: no groups; else columns."""
+    if text is None:
+        return None
+    if text.strip().lower() in ("aucun", "none", ""):
+        return []
+    return [c.strip() for c in text.split(",") if c.strip()]
 
 
 def _weights(text: str) -> dict[str, float]:

@@ -138,3 +138,85 @@ def test_exposure_never_exceeds_totals(hazards, classes, buildings, people):
     assert s["people_total"] == pytest.approx(people, abs=0.05)  # rounded to 0.1
     assert result.table["buildings"].sum() == s["buildings_exposed"]
     assert 0 <= s["road_m_exposed"] <= LineString([(0, 0), (70, 70)]).length + 1e-6
+
+
+def test_census_groups_are_spread_and_counted_like_the_total():
+    # A (40 people) shares over 1 + 3 m², B (80) over 4 + 4 m²: ¼ ¾ ½ ½.
+    # femmes + hommes partition the total; age_0_14 overlaps both.
+    groups = pd.DataFrame(
+        {"femmes": [24.0, 40.0], "hommes": [16.0, 40.0], "age_0_14": [20.0, 8.0]},
+        index=["A", "B"],
+    )
+    result = exposure(
+        HAZARD,
+        class_field="classe",
+        class_order=["fort", "faible"],
+        buildings=BUILDINGS,
+        units=UNITS,
+        population=pd.Series({"A": 40.0, "B": 80.0}),
+        groups=groups,
+    )
+    b = result.buildings
+    assert b["people_femmes"].tolist() == pytest.approx([6, 18, 20, 20])
+    assert b["people_age_0_14"].tolist() == pytest.approx([5, 15, 4, 4])
+    s = result.summary
+    assert s["people_exposed_by_group"] == {
+        "femmes": 44.0,  # 6 + 18 + 20; the last building is outside
+        "hommes": 36.0,  # 4 + 12 + 20
+        "age_0_14": 24.0,  # 5 + 15 + 4
+    }
+    assert s["people_total_by_group"] == {
+        "femmes": 64.0,
+        "hommes": 56.0,
+        "age_0_14": 28.0,
+    }
+    table = result.table.set_index(["unit", "hazard_class"])
+    cols = ["people", "people_femmes", "people_hommes", "people_age_0_14"]
+    assert table.loc[("A", "fort"), cols].tolist() == [10, 6, 4, 5]
+    assert table.loc[("A", "faible"), cols].tolist() == [30, 18, 12, 15]
+    assert table.loc[("B", "faible"), cols].tolist() == [40, 20, 20, 4]
+
+
+def test_groups_need_the_population():
+    with pytest.raises(ValueError, match="groups: census groups need"):
+        exposure(HAZARD, buildings=BUILDINGS, groups=pd.DataFrame({"f": [1.0]}, ["A"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hazards=st.lists(boxes, min_size=1, max_size=3),
+    buildings=st.lists(boxes, min_size=1, max_size=12),
+    people=st.lists(st.floats(0, 10_000), min_size=2, max_size=2),
+    women=st.floats(0, 1),
+    young=st.floats(0, 1),
+)
+def test_exposed_groups_never_exceed_their_totals(
+    hazards, buildings, people, women, young
+):
+    population = pd.Series({"W": people[0], "E": people[1]})
+    groups = pd.DataFrame(
+        {
+            "femmes": population * women,
+            "hommes": population * (1 - women),  # with femmes: the total
+            "moins_15_ans": population * young,  # overlaps both
+        }
+    )
+    result = exposure(
+        gdf(hazards),
+        buildings=gdf(buildings),
+        units=gdf([box(0, 0, 35, 80), box(35, 0, 80, 80)], name=["W", "E"]),
+        population=population,
+        groups=groups,
+    )
+    s = result.summary
+    exposed, total = s["people_exposed_by_group"], s["people_total_by_group"]
+    for group in groups.columns:
+        assert 0 <= exposed[group] <= total[group] + 1e-6
+        counted = result.table.get(f"people_{group}", pd.Series(dtype=float))
+        assert counted.sum() == pytest.approx(
+            exposed[group], abs=0.05 * len(result.table) + 0.05
+        )
+    # groups that partition the total sum to the people exposed (rounding: 0.1)
+    assert exposed["femmes"] + exposed["hommes"] == pytest.approx(
+        s["people_exposed"], abs=0.15
+    )

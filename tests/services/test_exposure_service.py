@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from quartier.errors import InvalidInput
 from quartier.services.exposure import ExposureParams, run_exposure
 from quartier.storage.base import SqlStore
 
@@ -76,3 +77,51 @@ def test_a_dataset_people_made_is_never_overwritten_by_a_result(city: SqlStore):
     # checked before anything is written: the other result was not written either
     assert city.get_dataset("exposition_erosions_synthese").current_version == 0
     assert "exposition_erosions" not in {d.slug for d in city.list_datasets()}
+
+
+def _census(city: SqlStore, tmp_path) -> None:
+    """A census table by quartier with women, men and under-fives (fixture data:
+    the demo has no breakdown; women + men = the demo's estimate)."""
+    from quartier.services.importer import ImportOptions, import_path
+
+    rows = [r for b in city.read_batches("population_estimee") for r in b.to_pylist()]
+    lines = ["code,population,femmes,hommes,moins_5_ans,menages"]
+    for r in rows:
+        total = r["population_estimee"]
+        women = total * 52 // 100
+        lines.append(f"{r['code']},{total},{women},{total - women},{total // 6},1")
+    path = tmp_path / "recensement.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_path(
+        city,
+        path,
+        ImportOptions(dataset="recensement", theme="population", join_by="code"),
+    )
+
+
+def test_census_groups_are_counted_per_unit_and_class(city: SqlStore, tmp_path):
+    _census(city, tmp_path)
+    spec = "recensement:population"
+    run = run_exposure(city, ExposureParams(buffer_m=30, population=spec))
+    s = run.summary
+    exposed = s["people_exposed_by_group"]
+    assert list(exposed) == ["femmes", "hommes", "moins_5_ans"]  # not "menages"
+    assert exposed["femmes"] + exposed["hommes"] == pytest.approx(
+        s["people_exposed"], abs=0.2
+    )
+    assert 0 < exposed["moins_5_ans"] < exposed["femmes"]
+    table = city.get_dataset("exposition_erosions_synthese")
+    rows = [r for b in city.read_batches(table.slug) for r in b.to_pylist()]
+    for group, value in exposed.items():
+        assert sum(r[f"people_{group}"] for r in rows) == pytest.approx(value, abs=1)
+    lineage = json.loads(table.lineage)
+    assert lineage["inputs"]["population"]["dataset"] == "recensement"
+
+    chosen = ExposureParams(buffer_m=30, population=spec, breakdown=["femmes"])
+    assert list(run_exposure(city, chosen).summary["people_exposed_by_group"]) == [
+        "femmes"
+    ]
+    none = ExposureParams(buffer_m=30, population=spec, breakdown=[])
+    assert "people_exposed_by_group" not in run_exposure(city, none).summary
+    with pytest.raises(InvalidInput, match="breakdown: 'recensement' has no numeric"):
+        run_exposure(city, ExposureParams(population=spec, breakdown=["enfants"]))

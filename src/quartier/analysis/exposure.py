@@ -12,6 +12,8 @@ The ideas of InaSAFE, as pure functions over GeoDataFrames in a metric CRS:
    proportion to their footprint area (dasymetric mapping); the people of the
    exposed buildings are exposed. Without a population table, people can be
    estimated from a number per building — the result then says ``estimate``.
+   Census **groups** (by age, by sex…) are spread with the same shares and
+   counted like the total, group by group.
 4. **Facilities** (points) are exposed when they lie in a zone; **roads** count
    the length of their parts inside each zone.
 5. **Minimum needs** of the exposed people come from per-person quantities
@@ -42,7 +44,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from quartier.analysis.population import dasymetric, unplaced
+from quartier.analysis.population import (
+    dasymetric,
+    dasymetric_groups,
+    unplaced,
+)
 from quartier.analysis.spatial import UNIT_OUTSIDE, check_metric, unit_of
 
 #: weekly quantities per displaced person (InaSAFE's defaults, BNPB Perka 7/2008)
@@ -55,6 +61,8 @@ MINIMUM_NEEDS: dict[str, float] = {
 }
 #: the class name when the hazard layer has no class field
 SINGLE_CLASS = "aléa"
+#: the column of a census group's people (``people_femmes``, ``people_f_0_4``…)
+GROUP_PREFIX = "people_"
 
 
 @dataclass
@@ -76,6 +84,7 @@ def exposure(
     units: gpd.GeoDataFrame | None = None,
     unit_field: str = "name",
     population: pd.Series | None = None,
+    groups: pd.DataFrame | None = None,
     people_per_building: float | None = None,
     facilities: Mapping[str, gpd.GeoDataFrame] | None = None,
     roads: gpd.GeoDataFrame | None = None,
@@ -97,6 +106,13 @@ def exposure(
     population : Series, optional
         People per unit, indexed by the unit's name; spread to buildings by
         footprint area. Needs ``units`` and ``buildings``.
+    groups : DataFrame, optional
+        People per unit of each census group (one column per group, e.g.
+        ``femmes``, ``f_0_4``; indexed like ``population``), spread with the
+        same shares as the total: the buildings get ``people_<group>``, the
+        table and the summary (``people_exposed_by_group``) count each group.
+        Groups need not partition the total (``femmes`` and ``0_14`` overlap).
+        Needs ``population``.
     people_per_building : float, optional
         Without ``population``: an estimate of people per building, labelled so.
     facilities : mapping of kind → GeoDataFrame, optional
@@ -118,8 +134,10 @@ def exposure(
     ExposureResult
     """
     check_metric(hazard, "hazard")
-    zones = exclusive_zones(hazard, class_field, class_order, buffer_m)
+    if groups is not None and population is None:
+        raise ValueError("groups: census groups need the population table")
     classified = _Classified(*_classified(hazard, class_field, class_order, buffer_m))
+    zones = _exclusive(classified, hazard.crs)
     table_parts: list[pd.DataFrame] = []
     summary: dict[str, Any] = {
         "classes": zones["hazard_class"].tolist(),
@@ -128,14 +146,17 @@ def exposure(
     exposed_buildings = _buildings(buildings, classified, units, unit_field)
     if exposed_buildings is not None:
         _people(exposed_buildings, population, people_per_building, summary)
-        table_parts.append(_count_buildings(exposed_buildings))
-        hit = exposed_buildings["hazard_class"].notna()
+        names = _spread_groups(exposed_buildings, groups)
+        table_parts.append(_count_buildings(exposed_buildings, names))
+        hit = exposed_buildings["hazard_class"].notna().to_numpy()
         summary["buildings_total"] = int(len(exposed_buildings))
         summary["buildings_exposed"] = int(hit.sum())
         people = exposed_buildings["people"]
         if people.notna().any():
             summary["people_exposed"] = round(float(people[hit].sum()), 1)
             summary["people_total"] = round(float(people.sum()), 1)
+        if names:
+            _summarise_groups(exposed_buildings, names, hit, summary)
     for kind, points in (facilities or {}).items():
         counted = _count_points(points, classified, units, unit_field, kind)
         table_parts.append(counted)
@@ -170,20 +191,8 @@ def exclusive_zones(
     >>> list(zip(z["hazard_class"], z.area))
     [('a', 4.0), ('b', 2.0)]
     """
-    geoms, ranks, order = _classified(hazard, class_field, class_order, buffer_m)
-    taken = shapely.Polygon()
-    rows = []
-    for rank, name in enumerate(order):
-        merged = shapely.union_all(geoms[ranks == rank])
-        zone = shapely.difference(merged, taken)
-        taken = shapely.union(taken, merged)
-        if not zone.is_empty:
-            rows.append((name, zone))
-    return gpd.GeoDataFrame(
-        {"hazard_class": [r[0] for r in rows]},
-        geometry=[r[1] for r in rows],
-        crs=hazard.crs,
-    )
+    classified = _Classified(*_classified(hazard, class_field, class_order, buffer_m))
+    return _exclusive(classified, hazard.crs)
 
 
 @dataclass(frozen=True)
@@ -193,6 +202,22 @@ class _Classified:
     geoms: np.ndarray
     ranks: np.ndarray
     names: list[str]
+
+
+def _exclusive(hazard: _Classified, crs: Any) -> gpd.GeoDataFrame:
+    taken = shapely.Polygon()
+    rows = []
+    for rank, name in enumerate(hazard.names):
+        merged = shapely.union_all(hazard.geoms[hazard.ranks == rank])
+        zone = shapely.difference(merged, taken)
+        taken = shapely.union(taken, merged)
+        if not zone.is_empty:
+            rows.append((name, zone))
+    return gpd.GeoDataFrame(
+        {"hazard_class": [r[0] for r in rows]},
+        geometry=[r[1] for r in rows],
+        crs=crs,
+    )
 
 
 def _classified(
@@ -237,12 +262,14 @@ def _assign(geoms: np.ndarray, hazard: _Classified) -> np.ndarray:
 
     One bulk query against the hazard polygons: touching the exclusive zone of
     a class is touching one of its polygons where no more severe one lies, so
-    the most severe class touched is the same.
+    the most severe class touched is the same. The tree holds the geometries
+    and each hazard polygon is the query, prepared once (rather than once per
+    building): a third less time for 200,000 buildings.
     """
     out = np.full(len(geoms), None, dtype=object)
     if len(geoms) == 0 or len(hazard.geoms) == 0:
         return out
-    hit, polygon = shapely.STRtree(hazard.geoms).query(geoms, predicate="intersects")
+    polygon, hit = shapely.STRtree(geoms).query(hazard.geoms, predicate="intersects")
     best = np.full(len(geoms), len(hazard.names), dtype=np.int64)
     np.minimum.at(best, hit, hazard.ranks[polygon])
     touched = best < len(hazard.names)
@@ -286,12 +313,39 @@ def _people(
         summary["people_method"] = "none"
 
 
-def _count_buildings(b: gpd.GeoDataFrame) -> pd.DataFrame:
+def _spread_groups(b: gpd.GeoDataFrame, groups: pd.DataFrame | None) -> list[str]:
+    """``people_<group>`` per building; the names of the columns added."""
+    if groups is None or groups.empty:
+        return []
+    spread = dasymetric_groups(b["footprint_m2"], b["unit"], groups)
+    names = [f"{GROUP_PREFIX}{g}" for g in groups.columns]
+    for name, group in zip(names, groups.columns, strict=True):
+        b[name] = spread[group].to_numpy()
+    return names
+
+
+def _summarise_groups(
+    b: gpd.GeoDataFrame, names: list[str], hit: np.ndarray, summary: dict[str, Any]
+) -> None:
+    values = b[names].to_numpy(dtype=float)
+    groups = [n.removeprefix(GROUP_PREFIX) for n in names]
+    exposed, total = values[hit].sum(axis=0), values.sum(axis=0)
+    summary["people_exposed_by_group"] = {
+        g: round(float(v), 1) for g, v in zip(groups, exposed, strict=True)
+    }
+    summary["people_total_by_group"] = {
+        g: round(float(v), 1) for g, v in zip(groups, total, strict=True)
+    }
+
+
+def _count_buildings(b: gpd.GeoDataFrame, groups: Sequence[str] = ()) -> pd.DataFrame:
     hit = b[b["hazard_class"].notna()]
     grouped = hit.groupby(["unit", "hazard_class"])
     table = grouped.size().rename("buildings").to_frame()
     if hit["people"].notna().any():
         table["people"] = grouped["people"].sum().round(1)
+        for name in groups:
+            table[name] = grouped[name].sum().round(1)
     return table.reset_index()
 
 

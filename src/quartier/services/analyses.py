@@ -298,6 +298,11 @@ def _arrow(values: pd.Series, ftype: FieldType) -> pa.Array:
         FieldType.REAL: pa.float64(),
     }.get(ftype, pa.string())
     if kind == pa.string():
+        if pd.api.types.is_string_dtype(values):  # text already: one call
+            try:
+                return pa.array(values, type=pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass  # mixed objects: one by one below
         return pa.array(
             [None if pd.isna(v) else str(v) for v in values], type=pa.string()
         )

@@ -1,15 +1,23 @@
 """The usual inputs of analyses, chosen from the catalogue when not given.
 
 Buildings (theme *bâti*), the workspace's admin units (finest level), a
-population table joined to them by ``code``, roads (*mobilité* lines). Each
-reader records the dataset and its version in the run's lineage.
+population table joined to them by ``code`` (with its census groups, by age
+or sex, when it has them), roads (*mobilité* lines). Each reader records the
+dataset and its version in the run's lineage.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyproj
 import shapely
 
 from quartier.analysis.population import dasymetric
@@ -17,18 +25,86 @@ from quartier.analysis.spatial import unit_of
 from quartier.domain import Dataset, FieldType
 from quartier.errors import InvalidInput
 from quartier.services import analyses as an
+from quartier.services.search import fold
 from quartier.storage.base import SqlStore
+
+_SEX = (
+    r"(?:femmes?|hommes?|filles?|garcons?|females?|males?|women|men|feminin|masculin)"
+)
+_AGE = (
+    r"(?:ages?_)?(?:\d{1,3}_\d{1,3}|\d{1,3}_(?:ans_)?(?:et_)?plus"
+    r"|(?:moins|plus)_(?:de_)?\d{1,3})(?:_ans)?"
+)
+#: a census group's column name, folded (``Femmes 0-4`` → ``femmes_0_4``): a sex,
+#: an age band, or both, with an optional ``pop_``/``population_``/``nb_`` prefix
+GROUP_NAME = re.compile(
+    rf"(?:pop_|population_|nb_)?(?:{_SEX}|(?:(?:{_SEX}|[fmh])_)?{_AGE}"
+    rf"|{_AGE}_(?:{_SEX}|[fmh]))"
+)
+
+
+@dataclass(frozen=True)
+class Features:
+    """A dataset read for an analysis: in the working CRS, and as stored."""
+
+    #: the current version in the working CRS (rows without geometry left out)
+    frame: gpd.GeoDataFrame
+    #: the same rows' geometries as stored (EPSG:4326), so that a result
+    #: written back needs no second reprojection
+    stored: np.ndarray
+
+
+def read_features(store: SqlStore, ds: Dataset, crs: int) -> Features:
+    """:func:`~quartier.services.analyses.read_frame`, keeping the stored shapes.
+
+    The same rows, columns and coordinates; the reprojection is one pyproj
+    call over every coordinate (what GeoPandas does, without its copies).
+    """
+    batches = list(store.read_batches(ds.slug))
+    table = pa.Table.from_batches(batches) if batches else None
+    if table is None or table.num_rows == 0:
+        empty = gpd.GeoDataFrame(geometry=[], crs=crs)
+        return Features(empty, np.empty(0, dtype=object))
+    geoms = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    frame = table.drop(["geometry"]).to_pandas()
+    if not present.all():
+        frame, geoms = frame[present], geoms[present]
+    projected = gpd.GeoSeries(_project(geoms, crs), index=frame.index, crs=crs)
+    return Features(gpd.GeoDataFrame(frame, geometry=projected, crs=crs), geoms)
+
+
+def _project(geoms: np.ndarray, crs: int) -> np.ndarray:
+    """Geometries in EPSG:4326 → ``crs`` (x, y as GeoPandas' ``to_crs`` does)."""
+    if shapely.has_z(geoms).any():  # rare: GeoPandas handles the mix
+        return np.asarray(gpd.GeoSeries(geoms, crs=4326).to_crs(crs).values)
+    coords = shapely.get_coordinates(geoms)
+    x, y = _transformer(crs).transform(coords[:, 0], coords[:, 1])
+    return shapely.set_coordinates(geoms.copy(), np.column_stack([x, y]))
+
+
+@lru_cache(maxsize=8)
+def _transformer(crs: int) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(4326, crs, always_xy=True)
 
 
 def buildings(
     store: SqlStore, lineage: an.Lineage, crs: int, slug: str | None = None
 ) -> gpd.GeoDataFrame | None:
+    found = building_features(store, lineage, crs, slug)
+    return None if found is None else found.frame
+
+
+def building_features(
+    store: SqlStore, lineage: an.Lineage, crs: int, slug: str | None = None
+) -> Features | None:
+    """The buildings (``slug``, else the first of theme *bâti*), or None."""
     slug = slug or _slug(
         an.find(store, themes=("bati", "building"), reader=lineage.reader)
     )
     if not slug:
         return None
-    return an.read_frame(store, lineage.use(store, "buildings", slug), crs)
+    return read_features(store, lineage.use(store, "buildings", slug), crs)
 
 
 def roads(
@@ -77,8 +153,27 @@ def population(
     spec: str | None = None,
 ) -> pd.Series | None:
     """People per unit name, from ``DATASET[:FIELD]`` (a table with a ``code``)."""
+    found = census(store, lineage, units, spec, breakdown=())
+    return None if found is None else found[0]
+
+
+def census(
+    store: SqlStore,
+    lineage: an.Lineage,
+    units: gpd.GeoDataFrame,
+    spec: str | None = None,
+    breakdown: Sequence[str] | None = None,
+) -> tuple[pd.Series, pd.DataFrame] | None:
+    """People per unit name and people of each census group per unit name.
+
+    The groups are the ``breakdown`` columns of the population table; by
+    default (None) its numeric columns named like a census group
+    (:func:`is_group`), in the table's order; ``()`` for none.
+    """
     spec = spec or _population_table(store, lineage)
     if not spec or "code" not in units:
+        if breakdown:
+            raise InvalidInput("breakdown: no population table joined to the units")
         return None
     slug, _, column = spec.partition(":")
     ds = lineage.use(store, "population", slug)
@@ -88,9 +183,49 @@ def population(
         raise InvalidInput(
             f"population: {slug!r} needs a 'code' column and a {column!r} column"
         )
+    groups = _groups(store, ds, column, breakdown)
     names = dict(zip(units["code"].astype(str), units["name"], strict=False))
-    people = table.groupby(table["code"].astype(str))[column].sum()
-    return people.rename(index=names)[lambda s: s.index.isin(names.values())]
+    by_code = table.groupby(table["code"].astype(str))[[column, *groups]].sum()
+    people = by_code.rename(index=names)
+    people = people[people.index.isin(names.values())]
+    return people[column], people[groups].astype(float)
+
+
+def is_group(name: str) -> bool:
+    """Whether a column name reads as a census group (by sex, age or both).
+
+    >>> [is_group(n) for n in ("Femmes", "f_0_4", "M 65+", "age_0_14", "pop_0_5",
+    ...     "moins_5_ans", "plus_de_65_ans", "0-4 ans", "hommes_15_64")]
+    [True, True, True, True, True, True, True, True, True]
+    >>> [is_group(n) for n in ("population", "menages", "superficie_km2",
+    ...     "pop_2020", "f", "densite_supposee")]
+    [False, False, False, False, False, False]
+    """
+    folded = fold(name).replace("+", "_plus")
+    folded = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+    return GROUP_NAME.fullmatch(folded) is not None
+
+
+def _groups(
+    store: SqlStore, ds: Dataset, total: str, breakdown: Sequence[str] | None
+) -> list[str]:
+    version = store.get_version(ds.slug, ds.current_version)
+    numeric = {
+        f.name
+        for f in version.fields
+        if f.type in (FieldType.INTEGER, FieldType.REAL) and f.name != total
+    }
+    if breakdown is None:
+        return [
+            f.name for f in version.fields if f.name in numeric and is_group(f.name)
+        ]
+    for name in breakdown:
+        if name not in numeric:
+            raise InvalidInput(
+                f"breakdown: {ds.slug!r} has no numeric column {name!r} "
+                f"(numeric columns: {', '.join(sorted(numeric)) or 'none'})"
+            )
+    return list(dict.fromkeys(breakdown))
 
 
 def _population_table(store: SqlStore, lineage: an.Lineage) -> str | None:

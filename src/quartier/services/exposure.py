@@ -3,7 +3,8 @@
 Inputs default to what the catalogue holds (the demo city works without any
 parameter): the first polygon dataset of a *risques/aléas/hazard* theme, the
 buildings (*bâti*), the workspace's admin units, a population table joined
-to them by code, facilities (*santé*, *éducation*, *économie* points) and roads
+to them by code (with its census groups by age or sex, when it has them),
+facilities (*santé*, *éducation*, *économie* points) and roads
 (*mobilité* lines). Two datasets are written, each a new version with its
 lineage: ``exposition_<hazard>`` (the exposed buildings, with class, unit and
 people) and ``exposition_<hazard>_synthese`` (one row per unit and class).
@@ -15,10 +16,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from quartier.access import Principal
 from quartier.analysis.exposure import ExposureResult, exposure
 from quartier.domain import Dataset
+from quartier.errors import InvalidInput
 from quartier.services import analyses as an
 from quartier.services import analysis_inputs as inputs
 from quartier.storage.base import SqlStore
@@ -40,6 +44,10 @@ class ExposureParams:
     class_order: list[str] = field(default_factory=list)
     buffer_m: float = 0.0
     people_per_building: float | None = None
+    #: census groups of the population table to count too (``femmes``,
+    #: ``f_0_4``…): None picks its numeric columns named like one
+    #: (:func:`~quartier.services.analysis_inputs.is_group`); ``[]`` counts none
+    breakdown: list[str] | None = None
 
 
 @dataclass
@@ -63,6 +71,9 @@ def run_exposure(
         store, "hazard", pick_hazard(store, params.hazard, reader).slug
     )
     frames = _inputs(store, params, lineage, crs)
+    buildings: inputs.Features | None = frames.pop("buildings", None)
+    if buildings is not None:
+        frames["buildings"] = buildings.frame
     lineage.parameters = _parameters(params, hazard)
     result = an.checked(
         exposure,
@@ -73,7 +84,8 @@ def run_exposure(
         people_per_building=params.people_per_building,
         **frames,
     )
-    written = _write(store, hazard, result, lineage, author)
+    stored = buildings.stored if buildings is not None else None
+    written = _write(store, hazard, result, lineage, author, stored)
     summary = {"hazard": hazard.slug, **result.summary, "datasets": written}
     return ExposureRun(summary, written, lineage, result)
 
@@ -93,15 +105,19 @@ def _inputs(
     store: SqlStore, p: ExposureParams, lineage: an.Lineage, crs: int
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    buildings = inputs.buildings(store, lineage, crs, p.buildings)
+    buildings = inputs.building_features(store, lineage, crs, p.buildings)
     if buildings is not None:
         out["buildings"] = buildings
     units = inputs.units(store, lineage, crs, p.units)
     if units is not None:
         out["units"], out["unit_field"] = units, "name"
-        population = inputs.population(store, lineage, units, p.population)
-        if population is not None:
-            out["population"] = population
+        found = inputs.census(store, lineage, units, p.population, p.breakdown)
+        if found is not None:
+            out["population"], groups = found
+            if len(groups.columns):
+                out["groups"] = groups
+    elif p.breakdown:
+        raise InvalidInput("breakdown: no admin units to join the population to")
     kinds = p.facilities or [
         d.slug
         for theme in FACILITY_THEMES.values()
@@ -121,6 +137,8 @@ def _inputs(
 
 def _parameters(params: ExposureParams, hazard: Dataset) -> dict[str, Any]:
     out = {k: v for k, v in asdict(params).items() if v not in (None, [], "")}
+    if params.breakdown is not None:  # [] (no group) is not None (every group)
+        out["breakdown"] = params.breakdown
     out["hazard"] = hazard.slug
     return out
 
@@ -132,27 +150,16 @@ def _write(
     result: ExposureResult,
     lineage: an.Lineage,
     author: str,
+    stored: np.ndarray | None = None,
 ) -> dict[str, int]:
     base = f"exposition_{hazard.slug}"[:40]
     an.claim(store, [base, f"{base}_synthese"], lineage.analysis)
     written = {}
-    b = result.buildings
-    if len(b):
-        exposed = b[b["hazard_class"].notna()]
-        keep = [
-            c
-            for c in ("hazard_class", "unit", "people", "footprint_m2")
-            if c in exposed
-        ]
-        frame = gpd.GeoDataFrame(
-            exposed[keep].reset_index(drop=True),
-            geometry=exposed.geometry.values,
-            crs=b.crs,
-        )
+    if len(result.buildings):
         v = an.write_result(
             store,
             base,
-            frame,
+            _exposed(result.buildings, stored),
             lineage=lineage,
             author=author,
             theme=hazard.theme,
@@ -174,6 +181,23 @@ def _write(
     )
     written[f"{base}_synthese"] = v.version
     return written
+
+
+def _exposed(b: gpd.GeoDataFrame, stored: np.ndarray | None) -> gpd.GeoDataFrame:
+    """The exposed buildings to write: their geometry as stored (EPSG:4326) when
+    known, so it is not projected back; text columns as plain objects (cheaper
+    to encode than Arrow-backed strings)."""
+    hit = b["hazard_class"].notna().to_numpy()
+    keep = [c for c in ("hazard_class", "unit", "people", "footprint_m2") if c in b]
+    columns = {
+        c: b[c].to_numpy()[hit]
+        if pd.api.types.is_numeric_dtype(b[c])
+        else pd.Series(b[c].to_numpy(dtype=object)[hit], dtype=object)
+        for c in keep
+    }
+    if stored is not None and len(stored) == len(b):
+        return gpd.GeoDataFrame(columns, geometry=stored[hit], crs=4326)
+    return gpd.GeoDataFrame(columns, geometry=b.geometry.values[hit], crs=b.crs)
 
 
 def _describe(result: ExposureResult) -> str:

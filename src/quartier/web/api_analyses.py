@@ -59,6 +59,8 @@ class ExposureIn(Body):
     facilities: list[Name] = []
     roads: OptName = None
     people_per_building: Annotated[float | None, Field(ge=0, le=1000)] = None
+    #: census age/sex columns (None: detected; []: none)
+    breakdown: list[Annotated[str, Field(max_length=100)]] | None = None
 
 
 class AccessibilityIn(Body):

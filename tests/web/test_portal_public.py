@@ -91,7 +91,9 @@ def test_password_guessing_is_slowed_and_audited(town, store: SqlStore):
 def test_sign_out_with_a_stale_form_changes_nothing(town):
     client, _ = town
     assert sign_in_form(client, "gardienne", PASSWORD).status_code == 303
-    r = client.post("/deconnexion", data={"csrf_token": "vieux"}, follow_redirects=False)
+    r = client.post(
+        "/deconnexion", data={"csrf_token": "vieux"}, follow_redirects=False
+    )
     assert r.status_code == 303
     assert client.get("/api/me").json()["username"] == "gardienne"
     page = client.get("/console").text

@@ -138,6 +138,18 @@ def analyze_accessibility(
     buildings: BuildingsOpt = None,
     units: UnitsOpt = None,
     population: PopulationOpt = None,
+    capacity_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Abris : champ de leur capacité (sinon : capacite, places…)."
+        ),
+    ] = None,
+    hazard: Annotated[
+        str | None, typer.Option(help="Abris : aléa dont les exposés sont à loger.")
+    ] = None,
+    buffer: Annotated[
+        float, typer.Option(help="Marge autour de l'aléa, en mètres.", min=0)
+    ] = 0.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Temps de trajet vers l'équipement le plus proche, isochrones, population loin."""
@@ -150,6 +162,9 @@ def analyze_accessibility(
         buildings=buildings,
         units=units,
         population=population,
+        capacity_field=capacity_field,
+        hazard=hazard,
+        buffer_m=buffer,
     )
     with _store(db, create=False) as store:
         run = run_accessibility(store, params)
@@ -166,6 +181,18 @@ def analyze_accessibility(
         ),
         highlight=False,
     )
+    if "shelters" in s:
+        sh = s["shelters"]
+        out.print(
+            _(
+                "Abris : {capacity} places pour {exposed} exposés ; manque {short}."
+            ).format(
+                capacity=number(sh["capacity_total"], _lang()),
+                exposed=number(sh["exposed"], _lang()),
+                short=number(sh["shortfall_total"], _lang()),
+            ),
+            highlight=False,
+        )
     _print_datasets(run.datasets)
 
 
@@ -184,6 +211,12 @@ def analyze_vulnerability(
     limit: Annotated[
         float, typer.Option(help="Minutes au-delà desquelles on est « loin ».")
     ] = 15.0,
+    informal: Annotated[
+        str | None, typer.Option(help="Quartiers précaires / habitat informel.")
+    ] = None,
+    tenure: Annotated[
+        str | None, typer.Option(help="Zones d'insécurité foncière (polygones).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Indice de vulnérabilité par unité : composantes, rangs, sensibilité."""
@@ -193,6 +226,8 @@ def analyze_vulnerability(
         buffer_m=buffer,
         facilities=facilities,
         limit_min=limit,
+        informal=informal,
+        tenure=tenure,
     )
     with _store(db, create=False) as store:
         run = run_vulnerability(store, params)

@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
-from quartier.analysis.profile import (
+from quartier.analysis.profile import compare
+from quartier.analysis.spatial import (
     area_in_units,
-    compare,
     count_in_units,
+    covered_share,
     length_in_units,
 )
 
@@ -47,6 +48,13 @@ def test_lengths_and_areas_are_cut_by_the_units():
     assert length_in_units(ROAD, UNITS).to_dict() == {"A": 50.0, "B": 150.0}
     # A: 100 + 200 + 50 (5×10 of the straddler); B: 150 (15×10)
     assert area_in_units(HOMES, UNITS).to_dict() == {"A": 350.0, "B": 150.0}
+
+
+def test_covered_share_counts_overlaps_once():
+    slums = gdf([box(0, 0, 50, 100), box(25, 0, 75, 100), box(250, 0, 400, 100)])
+    # A: [0,75]×[0,100] of 100×100 → 0.75; B: [250,300] of 200×100 → 0.25
+    assert covered_share(slums, UNITS).to_dict() == {"A": 0.75, "B": 0.25}
+    assert covered_share(None, UNITS).to_dict() == {"A": 0.0, "B": 0.0}
 
 
 def test_compare_gives_median_and_rank_among_known_units():

@@ -50,3 +50,43 @@ def test_travel_times_to_health_facilities_are_kept_as_datasets(city: SqlStore):
 def test_unknown_facilities_are_named(city: SqlStore):
     with pytest.raises(InvalidInput, match="facilities: no dataset 'pompiers'"):
         run_accessibility(city, AccessibilityParams(facilities="pompiers"))
+
+
+def test_shelter_capacity_against_people_exposed(city: SqlStore, tmp_path):
+    """Three shelters with a capacity, imported beside the demo: the people in
+    buildings near the erosion gullies go to their nearest shelter."""
+    import geopandas as gpd
+
+    from quartier.services.analyses import read_frame
+    from quartier.services.importer import ImportOptions, import_path
+
+    ws = city.get_workspace()
+    homes = read_frame(city, city.get_dataset("batiments"), ws.working_crs)
+    spots = homes.geometry.iloc[[0, 200, 400]].centroid
+    shelters = gpd.GeoDataFrame(
+        {"nom": ["École A", "Église B", "Stade C"], "capacite": [50, 10, 5000]},
+        geometry=spots.values,
+        crs=ws.working_crs,
+    ).to_crs(4326)
+    path = tmp_path / "abris.geojson"
+    shelters.to_file(path)
+    import_path(city, path, ImportOptions(dataset="abris", theme="secours"))
+    run = run_accessibility(city, AccessibilityParams(facilities="abris", buffer_m=30))
+    s = run.summary["shelters"]
+    assert s["counted"] == "people" and s["shelters"] == 3
+    assert s["capacity_total"] == 5060 and s["exposed"] > 0
+    rows = [r for b in city.read_batches("abris_abris") for r in b.to_pylist()]
+    assert [r["name"] for r in rows] == ["École A", "Église B", "Stade C"]
+    demand = sum(r["demand"] for r in rows)
+    assert demand + s["unserved"] == pytest.approx(s["exposed"], abs=0.5)
+    for r in rows:
+        assert r["shortfall"] == pytest.approx(
+            max(r["demand"] - r["capacity"], 0), abs=0.1
+        )
+    assert s["shortfall_total"] == pytest.approx(sum(r["shortfall"] for r in rows))
+    lineage = json.loads(city.get_dataset("abris_abris").lineage)
+    assert lineage["inputs"]["hazard"]["dataset"] == "erosions"
+    with pytest.raises(InvalidInput, match="no capacity field 'lits'"):
+        run_accessibility(
+            city, AccessibilityParams(facilities="abris", capacity_field="lits")
+        )

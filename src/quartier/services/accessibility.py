@@ -24,6 +24,13 @@ from quartier.analysis.accessibility import (
     road_graph,
     travel_times,
 )
+from quartier.analysis.shelters import (
+    CAPACITY_FIELDS,
+    capacity_of,
+    exposed_buildings,
+    shelter_load,
+    unserved,
+)
 from quartier.domain import Dataset
 from quartier.errors import InvalidInput
 from quartier.services import analyses as an
@@ -41,6 +48,11 @@ class AccessibilityParams:
     buildings: str | None = None
     units: str | None = None
     population: str | None = None
+    #: shelters: their capacity field (default: found by name) and the hazard
+    #: whose exposed people they must hold (default: the hazard layer found)
+    capacity_field: str | None = None
+    hazard: str | None = None
+    buffer_m: float = 0.0
 
 
 @dataclass
@@ -82,9 +94,63 @@ def run_accessibility(
     names = _names(facilities)
     out["facility_name"] = [names[i] if i >= 0 else None for i in out["facility"]]
     areas = isochrones(times, params.thresholds_min)
+    shelters = _shelters(store, lineage, crs, params, facilities, buildings, out)
     written = _write(store, facilities_ds.slug, out, table, areas, lineage, author)
-    summary = _summary(out, params, facilities_ds.slug) | {"datasets": written}
-    return AccessibilityRun(summary, written)
+    summary = _summary(out, params, facilities_ds.slug)
+    if shelters is not None:
+        load, figures = shelters
+        slug = f"abris_{facilities_ds.slug}"[:48]
+        an.claim(store, [slug], lineage.analysis)
+        written[slug] = an.write_result(
+            store,
+            slug,
+            load,
+            lineage=lineage,
+            author=author,
+            theme="accessibilité",
+            title=f"Abris : capacité et personnes exposées — {facilities_ds.slug}",
+            title_en=f"Shelter capacity against exposed people — {facilities_ds.slug}",
+        ).version
+        summary["shelters"] = figures
+    return AccessibilityRun(summary | {"datasets": written}, written)
+
+
+def _shelters(
+    store: SqlStore,
+    lineage: an.Lineage,
+    crs: int,
+    p: AccessibilityParams,
+    facilities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    out: gpd.GeoDataFrame,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]] | None:
+    """When the facilities have a capacity (shelters): the exposed people each
+    must hold, from the hazard layer, against that capacity."""
+    if not p.capacity_field and not any(f in facilities for f in CAPACITY_FIELDS):
+        return None
+    capacity = an.checked(capacity_of, facilities, p.capacity_field)
+    hazard = inputs.optional_hazard(store, lineage, crs, p.hazard)
+    if hazard is None:
+        raise InvalidInput(
+            "shelter capacity needs a hazard layer: give one with --hazard DATASET"
+        )
+    exposed = exposed_buildings(buildings, hazard, p.buffer_m)
+    counted = out["people"].notna().any()
+    people = out["people"].to_numpy(dtype=float) if counted else np.ones(len(out))
+    nearest = out["facility"].to_numpy(dtype=np.int64)
+    load = shelter_load(nearest, people, exposed, capacity)
+    load.insert(0, "name", _names(facilities))
+    frame = gpd.GeoDataFrame(load, geometry=facilities.geometry.values, crs=crs)
+    figures = {
+        "counted": "people" if counted else "buildings",
+        "shelters": int(len(load)),
+        "capacity_total": round(float(np.nansum(capacity)), 1),
+        "exposed": round(float(people[exposed].sum()), 1),
+        "shortfall_total": round(float(load["shortfall"].sum()), 1),
+        "over_capacity": int((load["shortfall"] > 0).sum()),
+        "unserved": round(unserved(nearest, people, exposed), 1),
+    }
+    return frame, figures
 
 
 def pick_facilities(

@@ -28,9 +28,9 @@ import pandas as pd
 
 from quartier import access
 from quartier.access import Principal
-from quartier.analysis.profile import (
+from quartier.analysis.profile import compare
+from quartier.analysis.spatial import (
     area_in_units,
-    compare,
     count_in_units,
     length_in_units,
 )

@@ -72,6 +72,9 @@ class AccessibilityIn(Body):
     buildings: OptName = None
     units: OptName = None
     population: Annotated[str | None, Field(max_length=150)] = None
+    capacity_field: Annotated[str | None, Field(max_length=100)] = None
+    hazard: OptName = None
+    buffer_m: Annotated[float, Field(ge=0, le=10_000)] = 0.0
 
 
 class VulnerabilityIn(Body):
@@ -80,6 +83,8 @@ class VulnerabilityIn(Body):
     buffer_m: Annotated[float, Field(ge=0, le=10_000)] = 0.0
     facilities: OptName = None
     limit_min: Annotated[float, Field(gt=0, le=600)] = 15.0
+    informal: OptName = None
+    tenure: OptName = None
 
 
 class ExpansionIn(Body):

@@ -54,3 +54,28 @@ def test_profile_in_english_without_scripts(page, portal, shot) -> None:
         page.get_by_role("link", name="Download as PDF").click()
     assert download.value.suggested_filename == "fiche_mbuku.pdf"
     shot(page, "fiche", full_page=True)
+
+
+def test_expansion_map_coloured_by_period(page, portal) -> None:
+    sign_in(page, portal, "ong", NGO_PASSWORD)
+    page.goto(portal.url + "/analyses/expansion")
+    page.get_by_role("button", name="Relancer avec les réglages par défaut").click()
+    table = page.get_by_role("heading", name="Tableau — Extension urbaine par période")
+    expect(table).to_be_visible(timeout=JOB_TIMEOUT)
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(portal.url + "/carte#layers=expansion_batiments")
+    legend = page.get_by_role("list", name="Classes de Bâtiments par période")
+    expect(legend.locator("li")).to_have_count(4)
+    page.wait_for_function(
+        "() => window.quartierMap && window.quartierMap.loaded()"
+        " && window.quartierMap.queryRenderedFeatures({layers: ['expansion_batiments']})"
+        ".length > 0",
+        timeout=90_000,
+    )
+    # one colour per period, as the legend says
+    colours = page.evaluate(
+        """() => [...new Set(window.quartierMap
+            .queryRenderedFeatures({layers: ['expansion_batiments']})
+            .map(f => JSON.stringify(f.layer.paint['fill-color'])))]"""
+    )
+    assert len(colours) >= 2, colours

@@ -70,3 +70,16 @@ def test_results_follow_their_access_level(town):
     assert 'data-slug="densification"' not in hidden.text
     shown = client.get("/analyses/densification", headers=admin)
     assert 'data-slug="densification"' in shown.text
+
+
+def test_expansion_map_is_coloured_by_period(town):
+    client, _, _ = town
+    layers = {la["slug"]: la for la in client.get("/carte/config").json()["layers"]}
+    classes = layers["expansion_batiments"]["classes"]
+    assert classes["field"] == "period"
+    # in time order (by year), not alphabetical ("<1990" would sort last)
+    assert classes["values"] == ["<1990", "1990–1999", "2000–2009", "2010–2019"]
+    assert len(classes["colours"]) == 4
+    assert layers["batiments"]["classes"] is None
+    legend = client.get("/carte").text
+    assert 'aria-label="Classes de' in legend and "1990–1999" in legend

@@ -38,6 +38,9 @@ class Spec:
     #: the table's order (column, ascending) and how many rows are shown
     order: tuple[str, bool] | None = None
     rows: int = 50
+    #: maps colour the main result by this field: {slug pattern: (field,
+    #: field giving the classes' order or None)}
+    classes: tuple[tuple[str, str, str | None], ...] = ()
 
 
 SPECS = (
@@ -53,6 +56,7 @@ SPECS = (
         "unit",
         ("buildings",),
         N_("Bâtiments exposés par quartier"),
+        classes=((r"^exposition_(?!.*_synthese$)", "hazard_class", None),),
     ),
     Spec(
         "accessibility",
@@ -90,6 +94,7 @@ SPECS = (
         "period",
         ("area_m2",),
         N_("Surface bâtie nouvelle par période (m²)"),
+        classes=((r"^expansion_batiments$", "period", "year"),),
     ),
     Spec(
         "densification",
@@ -184,3 +189,37 @@ def chart_rows(
     if spec.label != "period":
         sums = sums.sort_values(ascending=False).head(top)
     return [(str(k), float(v)) for k, v in sums.items()]
+
+
+#: colours of classes, in their order (yellow to dark red: old to recent,
+#: or least to most)
+CLASS_COLOURS = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+def classed_field(ds: Dataset) -> tuple[str, str | None] | None:
+    """(field, order field) a result dataset is coloured by on maps, if any."""
+    if not an.is_result(ds):
+        return None
+    spec = BY_NAME.get(json.loads(ds.lineage).get("analysis", ""))
+    for pattern, name, order in spec.classes if spec else ():
+        if re.search(pattern, ds.slug):
+            return name, order
+    return None
+
+
+def class_values(
+    store: SqlStore, ds: Dataset, name: str, order: str | None
+) -> list[str]:
+    """The distinct values of ``name`` in the current version, in the order of
+    ``order`` (their smallest value of it), else alphabetical; at most as many
+    as there are class colours (the rest take the layer's colour)."""
+    frame = an.read_table(store, ds)
+    if name not in frame:
+        return []
+    values = frame[name].dropna().astype(str)
+    if order and order in frame:
+        keys = frame.loc[values.index, order].groupby(values).min()
+        ranked = sorted(keys.index, key=lambda v: (keys[v], v))
+    else:
+        ranked = sorted(values.unique())
+    return ranked[: len(CLASS_COLOURS)]

@@ -32,6 +32,11 @@ from quartier.domain import Dataset
 from quartier.errors import NotFound
 from quartier.i18n import N_ as _
 from quartier.services import places as places_service
+from quartier.services.analysis_results import (
+    CLASS_COLOURS,
+    class_values,
+    classed_field,
+)
 from quartier.services.places import Place, PlaceIndex, name_field
 from quartier.services.search import fold
 from quartier.storage.base import SqlStore
@@ -59,7 +64,11 @@ _SHADES = (
 FAMILIES = {prefix: shades for prefixes, shades in _SHADES for prefix in prefixes}
 OTHERS = ("#7570b3", "#1b9e77", "#e7298a", "#a6761d", "#666666", "#d95f02")
 #: every colour a layer may take (map.css has a ``.swatch.c-XXXXXX`` for each)
-PALETTE = sorted({c for family in FAMILIES.values() for c in family} | set(OTHERS))
+PALETTE = sorted(
+    {c for family in FAMILIES.values() for c in family}
+    | set(OTHERS)
+    | set(CLASS_COLOURS)
+)
 #: the city's layers the offline base map is drawn from: role → name prefixes
 BASE_ROLES = {
     "water": ("eau", "water", "hydro", "riviere", "fleuve", "lac", "cours_eau"),
@@ -95,6 +104,8 @@ class Layer:
     on: bool
     base: str | None  # admin, water, buildings, roads (drawn in the base map)
     attribution: str
+    #: colour by a field's classes: {"field", "values", "colours"} (results)
+    classes: dict[str, Any] | None = None
 
     @property
     def swatch(self) -> str:
@@ -166,9 +177,32 @@ def map_layers(store: SqlStore, pg: Page, visible: list[Dataset]) -> list[Layer]
             on=geometry_kind(d.geometry_type) == "circle",
             base=roles.get(d.slug),
             attribution=d.attribution,
+            classes=_classes(store, d),
         )
         for d in spatial
     ]
+
+
+def _classes(store: SqlStore, ds: Dataset) -> dict[str, Any] | None:
+    found = classed_field(ds)
+    if found is None:
+        return None
+    values = _class_values(store, ds.slug, ds.current_version, *found)
+    if not values:
+        return None
+    return {
+        "field": found[0],
+        "values": list(values),
+        "colours": list(CLASS_COLOURS[: len(values)]),
+    }
+
+
+@lru_cache(maxsize=64)
+def _class_values(
+    store: SqlStore, slug: str, version: int, name: str, order: str | None
+) -> tuple[str, ...]:
+    """Cached per dataset version: a new version is a new key."""
+    return tuple(class_values(store, store.get_dataset(slug), name, order))
 
 
 def geometry_kind(geometry_type: str) -> str:

@@ -119,6 +119,15 @@ const isPolygon = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygo
 const isLine = ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]];
 const isPoint = ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]];
 
+// A layer's colour: one colour, or one per class of a field (analysis
+// results, e.g. buildings by period), the layer's own colour for the rest.
+function colourOf(layer) {
+  const c = layer.classes;
+  if (!c || !c.values.length) return layer.colour;
+  const pairs = c.values.flatMap((value, i) => [value, c.colours[i]]);
+  return ["match", ["to-string", ["get", c.field]], ...pairs, layer.colour];
+}
+
 // The layers drawing one dataset in its colour; opacity in 0..1.
 export function overlayLayers(layer, opacity = 1, visible = true) {
   const common = {
@@ -128,23 +137,24 @@ export function overlayLayers(layer, opacity = 1, visible = true) {
   };
   const fillOpacity = layer.base === "admin" ? ADMIN_FILL_OPACITY : FILL_OPACITY;
   const out = [];
+  const colour = colourOf(layer);
   const kind = layer.kind;
   if (kind === "fill" || kind === "mixed") {
     out.push({ ...common, id: `${layer.slug}`, type: "fill", filter: isPolygon,
-      paint: { "fill-color": layer.colour, "fill-opacity": fillOpacity * opacity } });
+      paint: { "fill-color": colour, "fill-opacity": fillOpacity * opacity } });
     out.push({ ...common, id: `${layer.slug}-outline`, type: "line", filter: isPolygon,
       layout: { ...common.layout, "line-join": "round" },
-      paint: { "line-color": layer.colour, "line-width": width(0.8, 2.5), "line-opacity": opacity } });
+      paint: { "line-color": colour, "line-width": width(0.8, 2.5), "line-opacity": opacity } });
   }
   if (kind === "line" || kind === "mixed") {
     out.push({ ...common, id: kind === "line" ? layer.slug : `${layer.slug}-line`, type: "line", filter: isLine,
       layout: { ...common.layout, "line-cap": "round", "line-join": "round" },
-      paint: { "line-color": layer.colour, "line-width": width(1.5, 7), "line-opacity": opacity } });
+      paint: { "line-color": colour, "line-width": width(1.5, 7), "line-opacity": opacity } });
   }
   if (kind === "circle" || kind === "mixed") {
     out.push({ ...common, id: kind === "circle" ? layer.slug : `${layer.slug}-point`, type: "circle", filter: isPoint,
       paint: {
-        "circle-color": layer.colour,
+        "circle-color": colour,
         "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 2.5, 14, 5, 18, 9],
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 10, 0.5, 14, 1.5],

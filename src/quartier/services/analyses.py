@@ -99,8 +99,7 @@ def territory(store: SqlStore, crs: int, fallback: gpd.GeoDataFrame) -> Any:
 
 def read_frame(store: SqlStore, ds: Dataset, crs: int) -> gpd.GeoDataFrame:
     """A dataset's current version as a GeoDataFrame in ``crs``."""
-    batches = list(store.read_batches(ds.slug))
-    table = pa.Table.from_batches(batches) if batches else None
+    table = store.read_current(ds.slug)
     if table is None or table.num_rows == 0:
         return gpd.GeoDataFrame(geometry=[], crs=crs)
     frame = table.drop(["geometry"]).to_pandas()

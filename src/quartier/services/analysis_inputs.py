@@ -16,7 +16,6 @@ from functools import lru_cache
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyproj
 import shapely
 
@@ -60,8 +59,7 @@ def read_features(store: SqlStore, ds: Dataset, crs: int) -> Features:
     The same rows, columns and coordinates; the reprojection is one pyproj
     call over every coordinate (what GeoPandas does, without its copies).
     """
-    batches = list(store.read_batches(ds.slug))
-    table = pa.Table.from_batches(batches) if batches else None
+    table = store.read_current(ds.slug)
     if table is None or table.num_rows == 0:
         empty = gpd.GeoDataFrame(geometry=[], crs=crs)
         return Features(empty, np.empty(0, dtype=object))

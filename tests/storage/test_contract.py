@@ -972,27 +972,3 @@ def test_percent_and_quotes_in_field_names(store):
     assert [r["taux_%"] for r in rows(store, "stats", version=1)] == [1.5, 2.5]
     assert [r['nom "court" 100%'] for r in rows(store, "stats")] == ["x", "y"]
 
-
-def test_read_current_is_the_current_version_whole(store):
-    """What analyses read: the same columns and values as the batches (an
-    empty geometry may come back null: analyses drop both)."""
-    dataset(store, "types")
-    put(store, "types", **ALL_TYPES)
-    put(store, "types", **{**ALL_TYPES, "n": (INT, [1, 2, 3, 4, 5])})  # a 2nd version
-    whole = store.read_current("types")
-    batches = pa.Table.from_batches(list(store.read_batches("types")))
-    assert whole.schema == batches.schema
-    for name in batches.column_names:
-        if name != "geometry":
-            assert whole.column(name).equals(batches.column(name)), name
-    same = [
-        a == b or shapely.from_wkb(b).is_empty
-        for a, b in zip(
-            whole.column("geometry").to_pylist(),
-            batches.column("geometry").to_pylist(),
-            strict=True,
-        )
-    ]
-    assert all(same)
-    dataset(store, "vide")
-    assert store.read_current("vide") is None

@@ -97,9 +97,19 @@ def territory(store: SqlStore, crs: int, fallback: gpd.GeoDataFrame) -> Any:
     return shapely.box(*fallback.total_bounds)
 
 
+def current_table(store: SqlStore, ds: Dataset) -> pa.Table | None:
+    """A dataset's current version whole (None without rows).
+
+    Through the store's own reader — not GDAL's, fast as it is: GDAL links its
+    own copy of SQLite, and two copies in one process break SQLite's locks on
+    a GeoPackage (a read through GDAL missed a version just written)."""
+    batches = list(store.read_batches(ds.slug))
+    return pa.Table.from_batches(batches) if batches else None
+
+
 def read_frame(store: SqlStore, ds: Dataset, crs: int) -> gpd.GeoDataFrame:
     """A dataset's current version as a GeoDataFrame in ``crs``."""
-    table = store.read_current(ds.slug)
+    table = current_table(store, ds)
     if table is None or table.num_rows == 0:
         return gpd.GeoDataFrame(geometry=[], crs=crs)
     frame = table.drop(["geometry"]).to_pandas()

@@ -59,7 +59,7 @@ def read_features(store: SqlStore, ds: Dataset, crs: int) -> Features:
     The same rows, columns and coordinates; the reprojection is one pyproj
     call over every coordinate (what GeoPandas does, without its copies).
     """
-    table = store.read_current(ds.slug)
+    table = an.current_table(store, ds)
     if table is None or table.num_rows == 0:
         empty = gpd.GeoDataFrame(geometry=[], crs=crs)
         return Features(empty, np.empty(0, dtype=object))

@@ -605,14 +605,6 @@ class SqlStore(AccountsMixin, QueryMixin, TilesMixin, FeatureTables):
             bbox=bbox,
         )
 
-    def read_current(self, slug: str) -> pa.Table | None:
-        """The current version whole, for analyses (``fid``, ``geometry`` for
-        features, fields), or None without features. Same values as
-        :meth:`read_batches`, except that an empty geometry may come back as
-        null (analyses drop both); a store may read it faster."""
-        batches = list(self.read_batches(slug))
-        return pa.Table.from_batches(batches) if batches else None
-
     def read_batches(
         self,
         slug: str,

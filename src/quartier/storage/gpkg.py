@@ -374,48 +374,6 @@ class GeoPackageStore(SqlStore):
         )
 
     # ------------------------------------------------------------- reading
-    def read_current(self, slug: str) -> pa.Table | None:
-        """Through GDAL's Arrow reader (columnar, in C): about 10× faster than
-        rows through SQLite for a whole feature table; the current version is
-        the table itself. Falls back to rows for anything else."""
-        ds = self.get_dataset(slug)
-        if ds.kind != "features" or not ds.current_version:
-            return super().read_current(slug)
-        fields = list(self.get_version(slug, ds.current_version).fields)
-        try:
-            import pyogrio
-
-            _, table = pyogrio.read_arrow(
-                self.path,
-                layer=ds.table_name or slug,
-                columns=[f.name for f in fields],
-                return_fids=True,
-            )
-        except Exception:  # noqa: BLE001 (any GDAL trouble: the row reader)
-            return super().read_current(slug)
-        geometry = next(
-            (
-                n
-                for n in table.column_names
-                if n not in {"fid", *(f.name for f in fields)}
-            ),
-            None,
-        )
-        if geometry is None or table.num_rows != ds.feature_count:
-            return super().read_current(slug)
-        columns = {"fid": table.column("fid").cast(pa.int64())}
-        columns["geometry"] = table.column(geometry).cast(pa.binary())
-        try:
-            for f in fields:
-                columns[f.name] = table.column(f.name).cast(ARROW_TYPES[f.type])
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError):
-            return super().read_current(slug)
-        out = pa.table(columns)
-        fids = out.column("fid").to_numpy()
-        if len(fids) > 1 and not (np.diff(fids) > 0).all():
-            out = out.sort_by("fid")
-        return out
-
     def _select(self, table, fields, spatial, at, bbox, batch_size):  # type: ignore[no-untyped-def]
         cols = ["fid"] + (["geom"] if spatial else []) + [f.name for f in fields]
         sel = ", ".join(map(q, cols))

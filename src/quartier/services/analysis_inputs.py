@@ -105,16 +105,15 @@ def building_features(
     return read_features(store, lineage.use(store, "buildings", slug), crs)
 
 
+#: themes of a roads dataset (first line dataset found)
+ROAD_THEMES = ("mobilite", "transport", "voirie")
+
+
 def roads(
     store: SqlStore, lineage: an.Lineage, crs: int, slug: str | None = None
 ) -> gpd.GeoDataFrame | None:
     slug = slug or _slug(
-        an.find(
-            store,
-            themes=("mobilite", "transport", "voirie"),
-            geometry="LINE",
-            reader=lineage.reader,
-        )
+        an.find(store, themes=ROAD_THEMES, geometry="LINE", reader=lineage.reader)
     )
     if not slug:
         return None

@@ -39,6 +39,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
         api_downloads,
         api_feed,
         api_imports,
+        api_isochrone,
         dcat,
         ogc,
         tiles,
@@ -54,6 +55,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
         ("api", api_accounts.router),
         ("api", api_feed.router),
         ("api", api_analyses.router),
+        ("api", api_isochrone.router),
         ("api", api_audit.router),
         ("root", dcat.router),
     ]

@@ -94,6 +94,11 @@ def test_bad_parameters_are_400(town) -> None:
     assert (
         client.get("/api/audit?offset=-1", headers=headers["admin"]).status_code == 400
     )
+    # PostgreSQL holds no NUL in text: refused for every path and query string
+    for url in ("/api/audit?action=%00", "/api/datasets/a%00b", "/catalogue?q=%00"):
+        r = client.get(url, headers=headers["admin"])
+        assert r.status_code == 400, url
+        assert r.json()["code"] == "InvalidInput"
 
 
 def test_filtered_pages_past_the_first_window(store: SqlStore, monkeypatch) -> None:

@@ -93,6 +93,7 @@ def create_app(settings: Settings, store: SqlStore) -> FastAPI:
     app.state.groups = {}
     add_exception_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
+    app.add_middleware(RefuseNul)
     for group, router in _areas():
         app.include_router(router)
         app.state.groups.setdefault(group, []).extend(router.routes)
@@ -103,6 +104,28 @@ def create_app(settings: Settings, store: SqlStore) -> FastAPI:
         app.include_router(router)
     app.mount("/static", static_app(), name="static")
     return app
+
+
+class RefuseNul:
+    """Refuse a NUL character in the path or the query string (``%00``) with
+    a 400 before any handler: PostgreSQL cannot hold one in text, and no
+    identifier, filter or search of ours has a use for it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            b"%00" in scope.get("query_string", b"")
+            or "\x00" in scope.get("path", "")
+            or b"%00" in scope.get("raw_path", b"")
+        ):
+            response = error_response(
+                400, "InvalidInput", "the request must not contain NUL characters"
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:

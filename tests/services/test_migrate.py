@@ -288,3 +288,45 @@ def test_backup_while_another_thread_writes(tmp_path: Path) -> None:
     assert versions == sorted(versions)  # later backups never go back in time
     assert versions[-1] > 1, "the writer never ran during the backups"
     assert check_consistent(live) == written[-1]
+
+
+def test_forms_and_submissions_travel(demo_gpkg: Path, pg_url: str, tmp_path: Path):
+    import hashlib
+    import shutil
+
+    from quartier.domain.forms import Form, Status, Submission
+
+    copy = tmp_path / "formes.gpkg"
+    shutil.copy(demo_gpkg, copy)
+    xml = "<h:html><data id='p'/></h:html>"
+    with open_store(str(copy), create=False) as source, open_store(pg_url) as pg:
+        source.add_form(
+            Form(
+                "p",
+                "1",
+                "P",
+                xml,
+                hashlib.md5(xml.encode()).hexdigest(),
+                "commune_kisenso",
+                media={"logo.png": "x"},
+                created="2026-01-01",
+            )
+        )
+        source.put_form_media("p", "1", "logo.png", "image/png", b"PNG")
+        source.add_submission(
+            Submission("uuid:1", "p", "1", "<data/>", "awa", received="2026-01-02"),
+            [("photo.jpg", "image/jpeg", b"JPEG")],
+        )
+        source.set_submission_status(
+            "uuid:1", Status.HAS_ISSUES, reviewer="modo", note="GPS ?", at="2026-01-03"
+        )
+        migrate(source, pg)
+        assert pg.get_form("p").md5 == source.get_form("p").md5
+        assert pg.get_form_media("p", "1", "logo.png") == ("image/png", b"PNG")
+        moved = pg.get_submission("uuid:1")
+        assert (moved.status, moved.note, moved.updated) == (
+            Status.HAS_ISSUES,
+            "GPS ?",
+            "2026-01-03",
+        )
+        assert pg.get_attachment("uuid:1", "photo.jpg")[1] == b"JPEG"

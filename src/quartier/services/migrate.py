@@ -53,6 +53,7 @@ def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) 
             if on_step:
                 on_step(ds.slug, v.version)
     target.load_accounts(source.dump_accounts())
+    _copy_forms(source, target)
     for entry in reversed(source.list_audit(limit=None)):
         target.audit(
             actor=entry["actor"],
@@ -68,3 +69,31 @@ def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) 
         detail={"from": source.url, "versions": copied},
     )
     return copied
+
+
+def _copy_forms(source: SqlStore, target: SqlStore) -> None:
+    """Every form version with its media, every submission with its files
+    and its moderation state."""
+    for latest in source.list_forms():
+        for form in source.list_form_versions(latest.form_id):
+            target.add_form(form)
+            for name in form.media:
+                try:
+                    kind, data = source.get_form_media(form.form_id, form.version, name)
+                except NotFound:
+                    continue
+                target.put_form_media(form.form_id, form.version, name, kind, data)
+    for sub in reversed(source.list_submissions(limit=None)):
+        files = []
+        for a in sub.attachments:
+            _, data = source.get_attachment(sub.instance_id, a.name)
+            files.append((a.name, a.content_type, data))
+        target.add_submission(sub, files)
+        if sub.status.value != "pending" or sub.reviewer:
+            target.set_submission_status(
+                sub.instance_id,
+                sub.status,
+                reviewer=sub.reviewer,
+                note=sub.note,
+                at=sub.updated,
+            )

@@ -200,3 +200,61 @@ audit = sa.Table(
     sa.Column("target", sa.Text, nullable=False),
     sa.Column("detail", sa.Text, nullable=False, default="{}"),
 )
+
+#: form versions (XForm XML as converted from the XLSForm); the latest is current
+forms = sa.Table(
+    "quartier_forms",
+    metadata,
+    sa.Column("form_id", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("xml", sa.Text, nullable=False),
+    sa.Column("md5", sa.Text, nullable=False),
+    sa.Column("organisation", sa.Text, sa.ForeignKey("quartier_organisations.slug")),
+    sa.Column("dataset", sa.Text),
+    sa.Column("mapping", sa.Text, nullable=False, default="{}"),
+    sa.Column("campaign", sa.Text),
+    sa.Column("media", sa.Text, nullable=False, default="{}"),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+)
+
+#: media files of a form version (images and audio of its labels and choices)
+form_media = sa.Table(
+    "quartier_form_media",
+    metadata,
+    sa.Column("form_id", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("md5", sa.Text, nullable=False),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+#: submissions: ``instance_id`` is the idempotency key
+submissions = sa.Table(
+    "quartier_submissions",
+    metadata,
+    sa.Column("instance_id", sa.Text, primary_key=True),
+    sa.Column("form_id", sa.Text, nullable=False, index=True),
+    sa.Column("form_version", sa.Text, nullable=False),
+    sa.Column("xml", sa.Text, nullable=False),
+    sa.Column("submitter", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("received", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+    sa.Column("reviewer", sa.Text, nullable=False, default=""),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+)
+
+#: a submission's files, kept in the store so that a 201 means they are durable
+attachments = sa.Table(
+    "quartier_attachments",
+    metadata,
+    sa.Column("instance_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)

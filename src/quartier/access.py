@@ -106,6 +106,23 @@ def can_manage(p: Principal, organisation: str | None = None) -> bool:
     return organisation is not None and p.roles.get(organisation) is Role.ADMIN
 
 
+def can_collect(p: Principal, organisation: str | None) -> bool:
+    """May ``p`` see and fill the forms of ``organisation`` (send submissions)?
+    Contributors and every role above them."""
+    if p.is_admin:
+        return True
+    role = p.roles.get(organisation) if organisation else None
+    return role is not None and role is not Role.VIEWER
+
+
+def can_moderate(p: Principal, organisation: str | None) -> bool:
+    """May ``p`` approve, reject or flag the submissions to its forms?"""
+    if p.is_admin:
+        return True
+    role = p.roles.get(organisation) if organisation else None
+    return role in (Role.ADMIN, Role.STEWARD, Role.MODERATOR)
+
+
 def hidden_fields(p: Principal, ds: Dataset) -> frozenset[str]:
     """Sensitive fields ``p`` must not see in any output of ``ds``."""
     if not ds.sensitive_fields or p.is_admin or _role_in(p, ds) & _CUSTODIANS:

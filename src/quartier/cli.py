@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from quartier.cli_analyze import analyze_app
+from quartier.cli_forms import forms_app
 from quartier.cli_users import users_app
 from quartier.domain import ActorKind, Organisation
 from quartier.errors import QuartierError
@@ -27,6 +28,7 @@ orgs_app = typer.Typer(
 app.add_typer(orgs_app, name="organisations")
 app.add_typer(users_app, name="users")
 app.add_typer(analyze_app, name="analyze")
+app.add_typer(forms_app, name="forms")
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyogrio
@@ -52,6 +53,9 @@ VERBS = [
     "analyze suitability",
     "analyze densification",
     "analyze profile",
+    "forms",
+    "forms add",
+    "forms list",
 ]
 
 
@@ -227,32 +231,37 @@ def test_bad_file_one_line_on_stderr(tmp_path: Path, bad: Path) -> None:
 def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli import app, orgs_app, users_app
     from quartier.cli_analyze import analyze_app
+    from quartier.cli_forms import forms_app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
     names |= {f"organisations {c.name}" for c in orgs_app.registered_commands}
     names |= {f"users {c.name}" for c in users_app.registered_commands}
     names |= {f"analyze {c.name}" for c in analyze_app.registered_commands}
+    names |= {f"forms {c.name}" for c in forms_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)
     env = {**os.environ, "COLUMNS": "200"}
-    procs = {
-        verb: subprocess.Popen(
+
+    def helps(verb: str) -> tuple[str, int, str, str]:
+        done = subprocess.run(
             [str(QUARTIER), *verb.split(), "--help"],
             cwd=tmp_path,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
+            timeout=300,
         )
-        for verb in [*VERBS, ""]
-    }
-    for verb, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 0, (verb, stderr)
-        assert "Usage: quartier" in stdout, verb
-        assert stderr == "", (verb, stderr)
+        return verb, done.returncode, done.stdout, done.stderr
+
+    # a few at a time: each start imports the whole stack, and a loaded
+    # 2-core machine must not time them out
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for verb, code, stdout, stderr in pool.map(helps, [*VERBS, ""]):
+            assert code == 0, (verb, stderr)
+            assert "Usage: quartier" in stdout, verb
+            assert stderr == "", (verb, stderr)
     assert list(tmp_path.iterdir()) == []  # --help creates no store
 
 
@@ -402,3 +411,45 @@ def test_analyze_exposure_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode != 0 and "hazard: no dataset 'nope'" in bad.stderr
+
+
+def test_forms_add_and_list(demo_gpkg: str, tmp_path: Path) -> None:
+    from quartier.forms import EXAMPLE_FORM
+
+    db = tmp_path / "ville.gpkg"
+    shutil.copy(demo_gpkg, db)
+    added = json.loads(
+        run(
+            "forms",
+            "add",
+            str(EXAMPLE_FORM),
+            "--organisation",
+            "commune_kisenso",
+            "--dataset",
+            "batiments",
+            "--db",
+            str(db),
+            "--json",
+            cwd=tmp_path,
+        ).stdout
+    )
+    assert added["form_id"] == "profil_quartier" and added["new"]
+    assert added["hash"].startswith("md5:")
+    listed = json.loads(
+        run("forms", "list", "--db", str(db), "--json", cwd=tmp_path).stdout
+    )
+    assert [(f["form_id"], f["submissions"]) for f in listed] == [
+        ("profil_quartier", 0)
+    ]
+    bad = run(
+        "forms",
+        "add",
+        str(EXAMPLE_FORM),
+        "--organisation",
+        "nulle_part",
+        "--db",
+        str(db),
+        cwd=tmp_path,
+        check=False,
+    )
+    assert bad.returncode != 0 and "no organisation 'nulle_part'" in bad.stderr

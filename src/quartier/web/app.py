@@ -42,6 +42,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
         api_isochrone,
         dcat,
         ogc,
+        openrosa,
         tiles,
     )
 
@@ -58,6 +59,8 @@ def _areas() -> list[tuple[str, APIRouter]]:
         ("api", api_isochrone.router),
         ("api", api_audit.router),
         ("root", dcat.router),
+        ("openrosa", openrosa.basic_router),
+        ("openrosa", openrosa.token_router),
     ]
 
 

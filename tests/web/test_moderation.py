@@ -1,0 +1,147 @@
+"""From ODK Collect to the map, on both stores: a submission arrives pending,
+its contributor sees its status, a moderator of the NGO approves it and it
+is in the target dataset as a new version (served by OGC API Features);
+rejections carry a reason; nobody reviews what they may not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from formutil import basic, instance, multipart, xlsform
+from webutil import make_client
+
+from quartier.access import LOCAL
+from quartier.domain import ActorKind, Organisation
+from quartier.services import accounts
+from quartier.services.forms import add_form
+from quartier.services.importer import ImportOptions, import_path
+from quartier.storage.base import SqlStore
+
+PLACES = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"nom": "Puits"},
+            "geometry": {"type": "Point", "coordinates": [15.33, -4.42]},
+        }
+    ],
+}
+
+
+@pytest.fixture
+def ngo(store: SqlStore, tmp_path: Path) -> Iterator[tuple[TestClient, SqlStore, dict]]:
+    store.ensure_schema()
+    store.add_organisation(Organisation("ong", "ONG Quartiers", ActorKind.NGO))
+    tokens = {}
+    for name, role in (
+        ("enqueteur", "contributor"),
+        ("autre", "contributor"),
+        ("moderatrice", "moderator"),
+    ):
+        accounts.create_user(store, name, password="un-mot-de-passe", actor=LOCAL)
+        accounts.grant_role(store, name, "ong", role, actor=LOCAL)
+        secret = accounts.issue_token(store, name, actor=LOCAL).secret
+        tokens[name] = {"Authorization": f"Bearer {secret}"}
+    places = tmp_path / "lieux.geojson"
+    places.write_text(json.dumps(PLACES), encoding="utf-8")
+    import_path(
+        store,
+        places,
+        ImportOptions(dataset="lieux", title="Lieux", producer="ong", steward="ong"),
+    )
+    form, _, _ = add_form(
+        store,
+        xlsform(tmp_path / "enquete.xlsx"),
+        organisation="ong",
+        actor=LOCAL,
+        dataset="lieux",
+    )
+    assert form.mapping == {"/data/nom": "nom", "/data/lieu": "geometry"}
+    with make_client(store) as client:
+        yield client, store, tokens
+
+
+def send(client: TestClient, instance_id: str, nom: str = "Marché") -> None:
+    r = client.post(
+        "/openrosa/submission",
+        headers=basic("enqueteur"),
+        files=multipart(instance(instance_id, nom=nom)),
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_submission_to_map(ngo):
+    client, store, h = ngo
+    send(client, "uuid:un")
+    forms = client.get("/api/forms", headers=h["moderatrice"]).json()["forms"]
+    assert forms[0]["submissions"] == {"pending": 1}
+    # the contributor sees what they sent, the other contributor nothing
+    mine = client.get("/api/submissions/mine", headers=h["enqueteur"]).json()
+    assert [(s["instance_id"], s["status"]) for s in mine["submissions"]] == [
+        ("uuid:un", "pending")
+    ]
+    other = client.get("/api/forms/enquete/submissions", headers=h["autre"]).json()
+    assert other["submissions"] == []
+    assert client.get("/api/submissions/uuid:un", headers=h["autre"]).status_code == 404
+    # a contributor may not review, even their own
+    r = client.post(
+        "/api/submissions/uuid:un/review",
+        json={"status": "approved"},
+        headers=h["enqueteur"],
+    )
+    assert r.status_code == 403
+    # the moderator sees the photo and approves
+    listed = client.get("/api/forms/enquete/submissions", headers=h["moderatrice"])
+    photo = listed.json()["submissions"][0]["attachments"][0]["href"]
+    assert client.get(photo, headers=h["moderatrice"]).content == b"\xff\xd8\xff JPEG"
+    r = client.post(
+        "/api/submissions/uuid:un/review",
+        json={"status": "approved", "note": "merci"},
+        headers=h["moderatrice"],
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["dataset_version"] == {"dataset": "lieux", "version": 2}
+    items = client.get("/ogc/collections/lieux/items").json()["features"]
+    names = {f["properties"]["nom"]: f for f in items}
+    assert set(names) == {"Puits", "Marché"}  # history kept, the new one added
+    assert names["Marché"]["geometry"]["coordinates"] == [15.34, -4.41]
+    assert names["Marché"]["properties"]["submission_id"] == "uuid:un"
+    assert store.list_versions("lieux")[-1].author == "moderatrice"
+    # final: a second approval is refused, and adds nothing
+    again = client.post(
+        "/api/submissions/uuid:un/review",
+        json={"status": "approved"},
+        headers=h["moderatrice"],
+    )
+    assert again.status_code == 409
+    assert len(store.list_versions("lieux")) == 2
+    mine = client.get("/api/submissions/mine", headers=h["enqueteur"]).json()
+    assert mine["submissions"][0]["status"] == "approved"
+
+
+def test_rejection_needs_a_reason_sent_back(ngo):
+    client, store, h = ngo
+    send(client, "uuid:deux", nom="Flou")
+    review = "/api/submissions/uuid:deux/review"
+    r = client.post(review, json={"status": "rejected"}, headers=h["moderatrice"])
+    assert r.status_code == 400 and "reason" in r.json()["description"]
+    r = client.post(
+        review,
+        json={"status": "rejected", "note": "Photo floue, reprenez-la"},
+        headers=h["moderatrice"],
+    )
+    assert r.status_code == 200
+    mine = client.get("/api/submissions/mine", headers=h["enqueteur"]).json()
+    assert mine["submissions"][0]["note"] == "Photo floue, reprenez-la"
+    assert len(store.list_versions("lieux")) == 1  # nothing reached the dataset
+    r = client.post(
+        "/api/submissions/uuid:deux/review",
+        json={"status": "has_issues", "note": "à revoir"},
+        headers=h["moderatrice"],
+    )
+    assert r.status_code == 200 and r.json()["status"] == "has_issues"

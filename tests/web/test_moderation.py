@@ -145,3 +145,57 @@ def test_rejection_needs_a_reason_sent_back(ngo):
         headers=h["moderatrice"],
     )
     assert r.status_code == 200 and r.json()["status"] == "has_issues"
+
+
+def test_publish_forms_through_the_api(ngo, tmp_path):
+    import openpyxl
+
+    from quartier.forms import EXAMPLE_FORM
+
+    client, store, h = ngo
+    accounts.create_user(store, "gardienne", password="un-mot-de-passe", actor=LOCAL)
+    accounts.grant_role(store, "gardienne", "ong", "steward", actor=LOCAL)
+    steward = {
+        "Authorization": "Bearer "
+        + accounts.issue_token(store, "gardienne", actor=LOCAL).secret
+    }
+    upload = {"file": ("profil.xlsx", EXAMPLE_FORM.read_bytes())}
+    r = client.post(
+        "/api/forms", data={"organisation": "ong"}, files=upload, headers=steward
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["form_id"] == "profil_quartier" and r.json()["new"]
+    again = client.post(
+        "/api/forms", data={"organisation": "ong"}, files=upload, headers=steward
+    )
+    assert again.status_code == 200 and not again.json()["new"]
+    # contributors fill forms; they do not publish them
+    r = client.post(
+        "/api/forms", data={"organisation": "ong"}, files=upload, headers=h["autre"]
+    )
+    assert r.status_code == 403
+    broken = tmp_path / "casse.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "survey"
+    for row in (("type", "name", "label"), ("text", "a", "A"), ("text", "a", "B")):
+        book.active.append(row)
+    book.save(broken)
+    r = client.post(
+        "/api/forms",
+        data={"organisation": "ong"},
+        files={"file": ("casse.xlsx", broken.read_bytes())},
+        headers=steward,
+    )
+    assert r.status_code == 400
+    assert (
+        "casse.xlsx" in r.json()["description"] and "survey" in r.json()["description"]
+    )
+    r = client.post(
+        "/api/forms",
+        data={"organisation": "ong"},
+        files={"file": ("notes.txt", b"hello")},
+        headers=steward,
+    )
+    assert r.status_code == 400
+    listed = client.get("/openrosa/formList", headers=basic("enqueteur")).text
+    assert "profil_quartier" in listed and "enquete" in listed

@@ -7,16 +7,22 @@ what they sent, with the moderator's note — nothing of anyone else's.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import Form as FormField
 from fastapi.responses import Response
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from quartier import access
 from quartier.access import Principal
 from quartier.domain.forms import Form, Status, Submission
-from quartier.errors import NotFound
+from quartier.errors import InvalidInput, NotFound
+from quartier.forms import SUFFIXES
+from quartier.services.forms import add_form
 from quartier.services.moderation import review
 from quartier.web.api_common import Base, Body, Caller, Ctx
 from quartier.web.responses import JSONResponse
@@ -92,6 +98,46 @@ def list_forms(ctx: Ctx, who: Caller, base: Base) -> dict[str, Any]:
                 counts[sub.status.value] = counts.get(sub.status.value, 0) + 1
         out.append(_form_json(form, base, counts))
     return {"forms": out}
+
+
+OrgField = Annotated[str, FormField(pattern=r"^[a-z][a-z0-9_]{0,47}$", max_length=48)]
+OptSlug = Annotated[
+    str | None, FormField(pattern=r"^[a-z][a-z0-9_]{0,47}$", max_length=48)
+]
+
+
+@router.post("/forms", status_code=201)
+async def upload_form(
+    ctx: Ctx,
+    who: Caller,
+    base: Base,
+    file: Annotated[UploadFile, File(description="Le XLSForm (.xlsx, .xls)")],
+    organisation: OrgField,
+    dataset: OptSlug = None,
+    campaign: Annotated[str | None, FormField(max_length=100)] = None,
+) -> JSONResponse:
+    """Publish an XLSForm (converted with pyxform; a broken form is refused
+    naming its sheet, row and reason). ODK Collect then finds it in
+    ``/openrosa/formList``."""
+    access.require_signed_in(who)
+    name = Path(file.filename or "formulaire.xlsx").name
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise InvalidInput(f"{name}: an XLSForm is an .xlsx or .xls workbook")
+    data = await file.read()
+    with tempfile.TemporaryDirectory(prefix="quartier-form-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        form, new, warnings = await run_in_threadpool(
+            add_form,
+            ctx.store,
+            path,
+            organisation=organisation,
+            actor=who,
+            dataset=dataset,
+            campaign=campaign,
+        )
+    body = _form_json(form, base, {}) | {"new": new, "warnings": list(warnings)}
+    return JSONResponse(body, status_code=201 if new else 200)
 
 
 @router.get("/forms/{form_id}/submissions")

@@ -17,6 +17,7 @@ def routers() -> list[APIRouter]:
         analyses,
         auth,
         console,
+        console_forms,
         explorer,
         profiles,
         public,
@@ -29,4 +30,5 @@ def routers() -> list[APIRouter]:
         analyses.router,
         auth.router,
         console.router,
+        console_forms.router,
     ]

@@ -1,0 +1,61 @@
+"""Forms in a real browser: a steward publishes an XLSForm from the console,
+ODK Collect's form list then offers it, a submission sent the way Collect
+sends it arrives pending, and the steward approves it in the console."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import httpx
+from browserutil import NGO_PASSWORD, sign_in
+from playwright.sync_api import expect
+
+from quartier.forms import EXAMPLE_FORM
+
+OR = {"X-OpenRosa-Version": "1.0"}
+
+
+def _basic() -> dict[str, str]:
+    token = base64.b64encode(f"ong:{NGO_PASSWORD}".encode()).decode()
+    return {**OR, "Authorization": f"Basic {token}"}
+
+
+def test_publish_collect_and_moderate(page, portal, shot) -> None:
+    sign_in(page, portal, "ong", NGO_PASSWORD)
+    page.goto(portal.url + "/console/formulaires")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Formulaires")
+    page.get_by_label("Fichier XLSForm (.xlsx, .xls)").set_input_files(
+        str(EXAMPLE_FORM)
+    )
+    page.get_by_label("Organisation responsable").select_option("ong_quartiers")
+    page.get_by_role("button", name="Publier").click()
+    expect(page.locator("#console-status")).to_have_text("Formulaire publié.")
+    expect(page.locator('#forms [data-form="profil_quartier"]')).to_be_visible()
+
+    # what ODK Collect sees and sends
+    listed = httpx.get(f"{portal.url}/openrosa/formList", headers=_basic())
+    assert (
+        listed.status_code == 200 and "<formID>profil_quartier</formID>" in listed.text
+    )
+    instance_id = f"uuid:{uuid.uuid4()}"
+    xml = (
+        '<data id="profil_quartier" version="2026112601"><quartier>mbuku</quartier>'
+        f"<meta><instanceID>{instance_id}</instanceID></meta></data>"
+    )
+    sent = httpx.post(
+        f"{portal.url}/openrosa/submission",
+        headers=_basic(),
+        files={"xml_submission_file": ("submission.xml", xml.encode(), "text/xml")},
+    )
+    assert sent.status_code == 201, sent.text
+
+    page.reload()
+    row = page.locator(f'tr[data-instance="{instance_id}"]')
+    expect(row).to_be_visible()
+    shot(page, "moderation", full_page=True)
+    row.get_by_label("Décision", exact=True).select_option("approved")
+    row.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#console-status")).to_have_text("Décision enregistrée.")
+    expect(page.locator("#my-submissions")).to_contain_text("Validée")
+    expect(page.locator(f'tr[data-instance="{instance_id}"]')).to_have_count(0)

@@ -134,7 +134,7 @@ def test_empty_tiles_answer_204(demo_client):
         ("/ogc/collections/batiments/tiles/WorldCRS84Quad/1/0/0", 404),
         ("/ogc/collections/batiments/tiles/WorldCRS84Quad", 404),
         ("/ogc/collections/inconnu/tiles/WebMercatorQuad/1/0/0", 404),
-        ("/ogc/collections/Inconnu%00/tiles/WebMercatorQuad", 404),
+        ("/ogc/collections/Inconnu%00/tiles/WebMercatorQuad", 400),  # NUL: refused
         ("/ogc/collections/population_estimee/tiles/WebMercatorQuad", 404),
         ("/ogc/collections/population_estimee/tiles/WebMercatorQuad/1/0/0", 404),
     ],

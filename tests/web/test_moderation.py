@@ -199,3 +199,50 @@ def test_publish_forms_through_the_api(ngo, tmp_path):
     assert r.status_code == 400
     listed = client.get("/openrosa/formList", headers=basic("enqueteur")).text
     assert "profil_quartier" in listed and "enquete" in listed
+
+
+def test_no_reaching_into_another_organisation(ngo, tmp_path):
+    """A steward of another organisation may neither aim a form at this NGO's
+    dataset nor take over its form id; a contributor's SVG is refused, and
+    files are served as downloads, never run in the portal."""
+    client, store, h = ngo
+    store.add_organisation(Organisation("rival", "Rival", ActorKind.NGO))
+    accounts.create_user(store, "chef", password="un-mot-de-passe", actor=LOCAL)
+    accounts.grant_role(store, "chef", "rival", "steward", actor=LOCAL)
+    chef = {
+        "Authorization": "Bearer "
+        + accounts.issue_token(store, "chef", actor=LOCAL).secret
+    }
+    form = xlsform(tmp_path / "enquete.xlsx")
+    upload = {"file": ("enquete.xlsx", form.read_bytes())}
+    r = client.post(
+        "/api/forms",
+        data={"organisation": "rival", "dataset": "lieux"},
+        files=upload,
+        headers=chef,
+    )
+    assert r.status_code == 403, r.text
+    r = client.post(
+        "/api/forms", data={"organisation": "rival"}, files=upload, headers=chef
+    )
+    assert r.status_code == 409 and "belongs to organisation 'ong'" in r.text
+    assert store.get_form("enquete").organisation == "ong"
+    svg = [
+        ("xml_submission_file", ("s.xml", instance("uuid:svg"), "text/xml")),
+        ("x.svg", ("x.svg", b"<svg onload='alert(1)'/>", "image/svg+xml")),
+    ]
+    r = client.post("/openrosa/submission", headers=basic("enqueteur"), files=svg)
+    assert r.status_code == 400 and "not accepted" in r.text
+    send(client, "uuid:photo")
+    served = client.get(
+        "/api/submissions/uuid:photo/files/photo.jpg", headers=h["moderatrice"]
+    )
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert "sandbox" in served.headers["content-security-policy"]
+    # another sender may not add files to this submission
+    r = client.post(
+        "/openrosa/submission",
+        headers=basic("autre"),
+        files=multipart(instance("uuid:photo")),
+    )
+    assert r.status_code == 409

@@ -28,8 +28,28 @@ from quartier.storage.forms import File
 #: one file of a submission, and all its files together (bytes)
 MAX_FILE = 10 * 2**20
 MAX_TOTAL = 50 * 2**20
-#: content types a submission's files may have (ODK sends these)
-ALLOWED_TYPES = ("image/", "audio/", "video/", "application/pdf", "text/csv")
+#: content types a submission's files may have (ODK sends these); never SVG,
+#: HTML or XML, which a browser would run
+ALLOWED_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/ogg",
+        "audio/amr",
+        "audio/3gpp",
+        "audio/x-wav",
+        "audio/wav",
+        "video/mp4",
+        "video/3gpp",
+        "video/webm",
+        "application/pdf",
+        "text/csv",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -69,8 +89,11 @@ def read_instance(data: bytes) -> Instance:
     """The form id, version and instanceID of a submission's XML."""
     try:
         root = SafeXML.fromstring(data)
+        text = data.decode("utf-8")
     except (SafeXML.ParseError, DefusedXmlException, ValueError) as e:
-        raise InvalidInput(f"xml_submission_file: not well-formed XML ({e})") from None
+        raise InvalidInput(
+            f"xml_submission_file: not well-formed UTF-8 XML ({e})"
+        ) from None
     form_id = root.get("id")
     if not form_id:
         raise InvalidInput(
@@ -80,7 +103,7 @@ def read_instance(data: bytes) -> Instance:
     if not instance_id:
         raise InvalidInput("xml_submission_file: no meta/instanceID")
     check_instance_id(instance_id)
-    return Instance(form_id, root.get("version") or "", instance_id, data.decode())
+    return Instance(form_id, root.get("version") or "", instance_id, text)
 
 
 def _instance_id(root: Element) -> str:
@@ -142,7 +165,7 @@ def _check_files(files: list[File]) -> None:
     for name, content_type, data in files:
         if not name or "/" in name or "\\" in name or name.startswith("."):
             raise InvalidInput(f"attachment name {name!r}: a plain file name is needed")
-        if not content_type.startswith(ALLOWED_TYPES):
+        if content_type.split(";")[0].strip().lower() not in ALLOWED_TYPES:
             raise InvalidInput(
                 f"attachment {name!r}: type {content_type!r} not accepted "
                 "(images, audio, video, PDF, CSV)"

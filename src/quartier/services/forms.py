@@ -48,6 +48,19 @@ def add_form(
             f"{actor.label} may not add forms for {organisation!r}: it takes an "
             "admin or steward role there"
         )
+    if dataset is not None:
+        try:
+            target = store.get_dataset(dataset)
+        except NotFound:
+            raise InvalidInput(f"no dataset {dataset!r}") from None
+        if not access.can_read(actor, target):  # hidden is unknown
+            raise InvalidInput(f"no dataset {dataset!r}")
+        access.require_write(actor, target)
+        if organisation not in (target.producer, target.steward) and not actor.is_admin:
+            raise PermissionDenied(
+                f"dataset {dataset!r} is produced and stewarded by other "
+                f"organisations: a form of {organisation!r} may not feed it"
+            )
     converted = convert(path, form_id=form_id)
     check_form_id(converted.form_id)
     chosen = _mapping(store, converted, dataset, mapping)

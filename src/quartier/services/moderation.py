@@ -22,12 +22,13 @@ import defusedxml.ElementTree as SafeXML
 import pyarrow as pa
 import shapely
 
+from quartier import access
 from quartier.access import Principal
 from quartier.domain import Field, FieldType
 from quartier.domain.catalogue import Version
 from quartier.domain.fieldtypes import ARROW_TYPES
 from quartier.domain.forms import Form, Status, Submission
-from quartier.errors import Conflict, InvalidInput
+from quartier.errors import Conflict, InvalidInput, PermissionDenied
 from quartier.services.collect import require_moderator
 from quartier.storage.base import SqlStore
 
@@ -86,6 +87,12 @@ def approve_into(
     version — unless a feature of this submission is already there."""
     assert form.dataset is not None
     ds = store.get_dataset(form.dataset)
+    owners = {ds.producer, ds.steward}
+    if form.organisation not in owners and not access.can_write(who, ds):
+        raise PermissionDenied(
+            f"form {form.form_id!r} of {form.organisation!r} may not feed dataset "
+            f"{ds.slug!r}: it belongs to other organisations"
+        )
     current = (
         store.get_version(ds.slug, ds.current_version) if ds.current_version else None
     )
@@ -171,7 +178,10 @@ def _value(text: str, ftype: FieldType, name: str) -> object:
     except ValueError:
         raise InvalidInput(f"{name}: {text!r} is not a {ftype.value}") from None
     if ftype in (FieldType.DATE, FieldType.DATETIME):
-        return pa.scalar(text).cast(ARROW_TYPES[ftype]).as_py()
+        try:
+            return pa.scalar(text).cast(ARROW_TYPES[ftype]).as_py()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise InvalidInput(f"{name}: {text!r} is not a {ftype.value}") from None
     return text
 
 

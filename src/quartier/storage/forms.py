@@ -35,6 +35,16 @@ class FormsMixin:
         """Store a form version; (form, True) if new. The same version again
         with the same XML is no change; with other XML, a conflict."""
         with self._write() as conn:
+            owner = conn.execute(
+                sa.select(s.forms.c.organisation)
+                .where(s.forms.c.form_id == form.form_id)
+                .limit(1)
+            ).first()
+            if owner is not None and owner[0] != form.organisation:
+                raise Conflict(
+                    f"form id {form.form_id!r} belongs to organisation {owner[0]!r}: "
+                    "give this form another form_id (settings sheet)"
+                )
             row = conn.execute(
                 sa.select(s.forms.c.md5).where(
                     (s.forms.c.form_id == form.form_id)
@@ -160,16 +170,20 @@ class FormsMixin:
     ) -> tuple[Submission, bool]:
         with self._write() as conn:
             row = conn.execute(
-                sa.select(s.submissions.c.xml).where(
-                    s.submissions.c.instance_id == sub.instance_id
-                )
+                sa.select(
+                    s.submissions.c.xml,
+                    s.submissions.c.submitter,
+                    s.submissions.c.status,
+                ).where(s.submissions.c.instance_id == sub.instance_id)
             ).first()
             new = row is None
-            if row is not None and row[0] != sub.xml:
+            if row is not None and (row[0] != sub.xml or row[1] != sub.submitter):
                 raise Conflict(
                     f"a different submission with instanceID {sub.instance_id!r} "
                     "was already received"
                 )
+            if row is not None and row[2] != Status.PENDING.value:
+                files = []  # reviewed: its files are final
             if new:
                 conn.execute(
                     s.submissions.insert().values(

@@ -195,7 +195,13 @@ def submission_file(ctx: Ctx, who: Caller, instance_id: str, name: str) -> Respo
     return Response(
         data,
         media_type=meta.content_type,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private",
+            # a file someone sent: downloaded, never run in the portal's origin
+            "Content-Disposition": f'attachment; filename="{_safe_name(name)}"',
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+        },
     )
 
 
@@ -215,3 +221,7 @@ def review_submission(
             "version": done.version.version,
         }
     return out
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:100]

@@ -213,7 +213,15 @@ def _router(prefix: str, auth: Any) -> APIRouter:
         store = context(request).store
         form = collect_service.form_for(store, who, form_id)
         content_type, data = store.get_form_media(form.form_id, form.version, name)
-        return Response(data, media_type=content_type, headers=VERSION_HEADERS)
+        return Response(
+            data,
+            media_type=content_type,
+            headers={
+                **VERSION_HEADERS,
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "sandbox; default-src 'none'",
+            },
+        )
 
     @router.head("/submission")
     def submission_head(who: Principal = caller) -> Response:

@@ -265,10 +265,14 @@ class _Results:
         )
 
     def _title(self, slug: str) -> str:
+        """A dataset's title — for one the reader may not see, a plain word."""
         try:
-            return self.store.get_dataset(slug).title
+            ds = self.store.get_dataset(slug)
         except NotFound:
             return slug
+        if self.reader is not None and not access.can_read(self.reader, ds):
+            return N_("donnée non publique")
+        return ds.title
 
     def _read(self, ds: Dataset) -> pd.DataFrame:
         self.lineage.use(self.store, f"result:{ds.slug}", ds.slug)
@@ -456,9 +460,14 @@ def _illustrative_and_stale(
         if an.is_result(ds):
             for used in json.loads(ds.lineage).get("inputs", {}).values():
                 try:
-                    now = store.get_dataset(used["dataset"]).current_version
-                except NotFound:
+                    source = store.get_dataset(used["dataset"])
+                except (NotFound, KeyError):
                     continue
+                if lineage.reader is not None and not access.can_read(
+                    lineage.reader, source
+                ):
+                    continue  # never name a dataset the reader may not see
+                now = source.current_version
                 if now != used["version"]:
                     gaps.append(
                         Gap(

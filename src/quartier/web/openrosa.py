@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, Request
@@ -196,7 +197,7 @@ def _router(prefix: str, auth: Any) -> APIRouter:
             "<mediaFile>"
             f"<filename>{escape(name)}</filename><hash>md5:{md5}</hash>"
             f"<downloadUrl>{escape(base)}/forms/{escape(form.form_id)}/media/"
-            f"{escape(name)}</downloadUrl></mediaFile>"
+            f"{escape(quote(name))}</downloadUrl></mediaFile>"
             for name, md5 in sorted(form.media.items())
         )
         body = (

@@ -41,8 +41,10 @@ def forms_page(request: Request, who: Caller) -> HTMLResponse:
         waiting = (
             [
                 s
-                for s in store.list_submissions(form_id=form.form_id, limit=200)
-                if s.status in (Status.PENDING, Status.HAS_ISSUES)
+                for status in (Status.PENDING, Status.HAS_ISSUES)
+                for s in store.list_submissions(
+                    form_id=form.form_id, status=status, limit=200
+                )
             ]
             if moderates
             else []

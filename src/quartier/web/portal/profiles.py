@@ -9,6 +9,8 @@ Chromium).
 from __future__ import annotations
 
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from quartier.access import Principal
 from quartier.domain.catalogue import make_slug
-from quartier.errors import InvalidInput, NotFound
+from quartier.errors import InvalidInput, NotFound, TooManyAttempts
 from quartier.reports import fiche
 from quartier.reports.pdf import chromium, html_to_pdf
 from quartier.services.profile import Profiles, cached_profiles
@@ -83,7 +85,7 @@ def unit_page(request: Request, who: Caller, slug: str) -> Response:
                 html, headers={"Content-Disposition": _attachment(slug)}
             )
         return Response(
-            _pdf(html),
+            _cached_pdf(profiles, name, pg.t.lang, html),
             media_type="application/pdf",
             headers={"Content-Disposition": _attachment(slug)},
         )
@@ -100,6 +102,35 @@ def unit_page(request: Request, who: Caller, slug: str) -> Response:
 
 def _attachment(name: str) -> str:
     return f'attachment; filename="fiche_{name}"'
+
+
+#: (id of the profiles, unit, language) → (those profiles, PDF); the entry
+#: keeps its profiles alive and is used only for that very object, so an id
+#: reused by other profiles (another reader's) never matches
+_PDF_CACHE: OrderedDict[tuple[object, ...], tuple[Profiles, bytes]] = OrderedDict()
+_PDF_LOCK = threading.Lock()
+#: Chromium runs at most twice at once: a visitor cannot fill the server
+_PRINTERS = threading.BoundedSemaphore(2)
+
+
+def _cached_pdf(profiles: Profiles, name: str, lang: str, html: str) -> bytes:
+    key = (id(profiles), name, lang)
+    with _PDF_LOCK:
+        found = _PDF_CACHE.get(key)
+        if found is not None and found[0] is profiles:
+            _PDF_CACHE.move_to_end(key)
+            return found[1]
+    if not _PRINTERS.acquire(timeout=60):
+        raise TooManyAttempts("PDF printing is busy: try again in a minute")
+    try:
+        data = _pdf(html)
+    finally:
+        _PRINTERS.release()
+    with _PDF_LOCK:
+        _PDF_CACHE[key] = (profiles, data)
+        while len(_PDF_CACHE) > 32:
+            _PDF_CACHE.popitem(last=False)
+    return data
 
 
 def _pdf(html: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Forms and submissions in the store: the same contract on both stores."""
+"""The store contract for forms and submissions (both stores)."""
 
 from __future__ import annotations
 

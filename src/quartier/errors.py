@@ -13,6 +13,10 @@ class Conflict(QuartierError):
     """The request contradicts the current state (duplicate slug, stale version…)."""
 
 
+class StaleVersion(Conflict):
+    """A dataset gained a version since the caller read it (retry on the new one)."""
+
+
 class InvalidInput(QuartierError):
     """Input (a file, a field, a parameter) is malformed; nothing was changed."""
 

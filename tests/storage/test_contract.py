@@ -33,7 +33,7 @@ from quartier.domain import (
     Workspace,
 )
 from quartier.domain.fieldtypes import ARROW_TYPES
-from quartier.errors import Conflict, InvalidInput, NotFound
+from quartier.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from quartier.storage import open_store
 from quartier.storage.base import SqlStore
 from quartier.storage.gpkg import GeoPackageStore
@@ -696,6 +696,21 @@ def test_write_version_passthrough(store):
     assert store.get_dataset("routes").updated == STAMP
 
 
+def test_write_version_refuses_a_stale_base(store):
+    """A read-modify-write names the version it read; if another landed
+    since, nothing is written and the caller learns it (to retry)."""
+    dataset(store, "routes")
+    put(store, "routes", **roads(["a"]))
+    batch, fields = make(**roads(["a", "b"]))
+    v2 = store.write_version("routes", [batch], fields=fields, expect_version=1)
+    assert v2.version == 2
+    later, _ = make(**roads(["a", "c"]))
+    with pytest.raises(StaleVersion, match="version 2"):
+        store.write_version("routes", [later], fields=fields, expect_version=1)
+    assert store.get_dataset("routes").current_version == 2
+    assert content(store, "routes") == expected(**roads(["a", "b"]))
+
+
 def test_field_names_are_kept_as_given(store):
     dataset(store, "noms")
     names = ["Nom complet", "NOM", "école", 'a"b', "@timestamp", "x;y", "é" * 31]
@@ -971,4 +986,3 @@ def test_percent_and_quotes_in_field_names(store):
     assert v2.changed == 1 + 1  # b's rate changed; the new column counts for both rows
     assert [r["taux_%"] for r in rows(store, "stats", version=1)] == [1.5, 2.5]
     assert [r['nom "court" 100%'] for r in rows(store, "stats")] == ["x", "y"]
-

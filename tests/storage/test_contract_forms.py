@@ -122,6 +122,15 @@ def test_moderation_and_listing(forms):
         forms.set_submission_status(
             "uuid:x", Status.APPROVED, reviewer="m", note="", at=""
         )
+    # an approval is final: a second review (a moderator racing) is refused
+    forms.set_submission_status(
+        "uuid:0", Status.APPROVED, reviewer="modo", note="", at="2026-11-27"
+    )
+    with pytest.raises(Conflict, match="already approved"):
+        forms.set_submission_status(
+            "uuid:0", Status.REJECTED, reviewer="autre", note="non", at="2026-11-28"
+        )
+    assert forms.get_submission("uuid:0").reviewer == "modo"
 
 
 def test_concurrent_repeats_store_one(forms):

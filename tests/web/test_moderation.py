@@ -6,6 +6,7 @@ rejections carry a reason; nobody reviews what they may not."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from webutil import make_client
 
 from quartier.access import LOCAL
 from quartier.domain import ActorKind, Organisation
+from quartier.domain.forms import Status
+from quartier.errors import Conflict
 from quartier.services import accounts
 from quartier.services.forms import add_form
 from quartier.services.importer import ImportOptions, import_path
+from quartier.services.moderation import review
 from quartier.storage.base import SqlStore
 
 PLACES = {
@@ -246,3 +250,34 @@ def test_no_reaching_into_another_organisation(ngo, tmp_path):
         files=multipart(instance("uuid:photo")),
     )
     assert r.status_code == 409
+
+
+def test_simultaneous_approvals_into_one_dataset_lose_nothing(ngo):
+    """Moderators approving at the same moment: every approved feature is in
+    the dataset (each approval rebuilds on the version that landed first)."""
+    client, store, _ = ngo
+    names = [f"Lieu {i}" for i in range(6)]
+    for i, nom in enumerate(names):
+        send(client, f"uuid:en-meme-temps-{i}", nom=nom)
+    moderator = accounts.principal_of(store.get_user("moderatrice"), via="test")
+    errors: list[BaseException] = []
+
+    def approve(i: int) -> None:
+        try:
+            review(store, moderator, f"uuid:en-meme-temps-{i}", Status.APPROVED)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=approve, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    got = [r["nom"] for b in store.read_batches("lieux") for r in b.to_pylist()]
+    assert sorted(got) == sorted(["Puits", *names])
+    assert store.get_dataset("lieux").current_version == 1 + 6
+    # approving again (a retried click) adds nothing and is refused
+    with pytest.raises(Conflict):
+        review(store, moderator, "uuid:en-meme-temps-0", Status.APPROVED)
+    assert len(got) == 7

@@ -28,12 +28,14 @@ from quartier.domain import Field, FieldType
 from quartier.domain.catalogue import Version
 from quartier.domain.fieldtypes import ARROW_TYPES
 from quartier.domain.forms import Form, Status, Submission
-from quartier.errors import Conflict, InvalidInput, PermissionDenied
+from quartier.errors import Conflict, InvalidInput, PermissionDenied, StaleVersion
 from quartier.services.collect import require_moderator
 from quartier.storage.base import SqlStore
 
 #: the field approved features carry: which submission they came from
 SUBMISSION_FIELD = "submission_id"
+#: approvals into one dataset at the same moment: each re-reads and retries
+ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,14 @@ def review(
     at = now or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     version = None
     if status is Status.APPROVED and form.dataset:
-        version = approve_into(store, form, sub, who)
+        for attempt in range(ATTEMPTS):
+            try:
+                version = approve_into(store, form, sub, who)
+                break
+            except StaleVersion:
+                # another approval (or import) landed meanwhile: rebuild on it
+                if attempt == ATTEMPTS - 1:
+                    raise
     done = store.set_submission_status(
         instance_id, status, reviewer=who.label, note=note.strip(), at=at
     )
@@ -93,9 +102,8 @@ def approve_into(
             f"form {form.form_id!r} of {form.organisation!r} may not feed dataset "
             f"{ds.slug!r}: it belongs to other organisations"
         )
-    current = (
-        store.get_version(ds.slug, ds.current_version) if ds.current_version else None
-    )
+    base = ds.current_version
+    current = store.get_version(ds.slug, base) if base else None
     fields = list(current.fields) if current else []
     batches = list(store.read_batches(ds.slug)) if current else []
     table = pa.Table.from_batches(batches) if batches else None
@@ -140,6 +148,7 @@ def approve_into(
         source=f"form {form.form_id} v{form.version}",
         author=who.label,
         geometry_type=ds.geometry_type if ds.kind == "features" else None,
+        expect_version=base,
     )
 
 

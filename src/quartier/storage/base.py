@@ -35,7 +35,7 @@ from quartier.domain import (
 )
 from quartier.domain.catalogue import validate_slug
 from quartier.domain.versioning import diff_states, row_hashes, summarise
-from quartier.errors import Conflict, InvalidInput, NotFound
+from quartier.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from quartier.storage import schema as s
 from quartier.storage.accounts import AccountsMixin
 from quartier.storage.forms import FormsMixin
@@ -402,6 +402,7 @@ class SqlStore(AccountsMixin, FormsMixin, QueryMixin, TilesMixin, FeatureTables)
         progress: Progress | None = None,
         geometry_type: str | Callable[[], str] | None = None,
         new: Dataset | None = None,
+        expect_version: int | None = None,
     ) -> Version:
         """Write the complete content of a new version, atomically.
 
@@ -411,6 +412,9 @@ class SqlStore(AccountsMixin, FormsMixin, QueryMixin, TilesMixin, FeatureTables)
         consumed) names the geometry type, e.g. ``"MULTIPOLYGON"``.
         ``new`` registers the dataset in the same transaction when it does not
         exist yet, so a failed first import leaves no trace.
+        ``expect_version`` is the version the content was derived from: if
+        another version landed since, :class:`StaleVersion` is raised and
+        nothing is written (read-modify-write callers retry on the new one).
         """
         with self._write() as conn:
             if (
@@ -420,6 +424,11 @@ class SqlStore(AccountsMixin, FormsMixin, QueryMixin, TilesMixin, FeatureTables)
                 self._insert_dataset(conn, new)
             row = self._dataset_row(conn, slug, lock=True)
             ds = self._to_dataset(row)
+            if expect_version is not None and ds.current_version != expect_version:
+                raise StaleVersion(
+                    f"{slug}: version {ds.current_version} was written since "
+                    f"version {expect_version} was read"
+                )
             n = ds.current_version + 1
             table = row["table_name"]
             columns = self._merge_columns(self._columns(row), fields)

@@ -278,13 +278,18 @@ class FormsMixin:
         self, instance_id: str, status: Status, *, reviewer: str, note: str, at: str
     ) -> Submission:
         with self._write() as conn:
+            # an approved submission is final: two moderators at once, one wins
             done = conn.execute(
                 s.submissions.update()
-                .where(s.submissions.c.instance_id == instance_id)
+                .where(
+                    (s.submissions.c.instance_id == instance_id)
+                    & (s.submissions.c.status != Status.APPROVED.value)
+                )
                 .values(status=status.value, reviewer=reviewer, note=note, updated=at)
             )
             if done.rowcount == 0:
-                raise NotFound(f"no submission {instance_id!r}")
+                self.get_submission(instance_id)  # NotFound when there is none
+                raise Conflict(f"submission {instance_id!r} is already approved")
         return self.get_submission(instance_id)
 
     def get_attachment(self, instance_id: str, name: str) -> tuple[Attachment, bytes]:

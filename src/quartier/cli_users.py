@@ -91,6 +91,14 @@ def users_token(
     revoke: Annotated[
         str | None, typer.Option("--revoke", help="Révoquer le jeton ID.")
     ] = None,
+    collect: Annotated[
+        bool,
+        typer.Option(
+            "--collect",
+            help="Jeton pour ODK Collect : valable seulement dans l'adresse "
+            "de serveur /openrosa/key/<jeton>, jamais comme jeton d'API.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
@@ -102,7 +110,12 @@ def users_token(
             out.print(_("Jeton {id} révoqué.").format(id=token.id))
             return
         issued = accounts.issue_token(
-            store, username, name=name, days=days, actor=LOCAL
+            store,
+            username,
+            name=name,
+            days=days,
+            scope="collect" if collect else "api",
+            actor=LOCAL,
         )
     if json_out:
         _print_json(
@@ -110,6 +123,7 @@ def users_token(
                 "id": issued.token.id,
                 "token": issued.secret,
                 "expires": issued.token.expires,
+                "scope": issued.token.scope,
             }
         )
         return

@@ -144,6 +144,32 @@ def test_a_schema_1_workspace_is_upgraded_in_place(store_url):
         assert st.get_user("old").is_admin is False
 
 
+def test_a_schema_2_workspace_gets_token_scopes(store_url):
+    import sqlalchemy as sa
+
+    from quartier.storage import open_store
+
+    with open_store(store_url) as st:
+        st.ensure_schema()
+        st.add_user("awa", password_hash=None, created=T)
+        with st._write() as conn:  # a schema-2 workspace: tokens had no scope
+            conn.exec_driver_sql("ALTER TABLE quartier_tokens DROP COLUMN scope")
+            conn.exec_driver_sql(
+                "INSERT INTO quartier_tokens (id, username, name, secret_hash, "
+                "created) VALUES ('t0', 'awa', 'ancien', 'h0', 'x')"
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE quartier_meta SET value = '2' WHERE key = 'schema_version'"
+                )
+            )
+    with open_store(store_url) as st:
+        st.ensure_schema()
+        assert st.token_by_hash("h0").scope == "api"
+        st.add_token(Token("t1", "awa", created=T, scope="collect"), secret_hash="h1")
+        assert st.token_by_hash("h1").scope == "collect"
+
+
 def test_accounts_dump_and_load_between_stores(store, gpkg_url):
     from quartier.storage import open_store
 

@@ -253,6 +253,14 @@ def test_tokens_are_issued_once_used_and_revoked_by_their_owner(api):
         client.post("/api/tokens", json={"days": 0}, headers=h["lecteur"]).status_code
         == 400
     )
+    # a collect token comes with the server URL to type in ODK Collect
+    r = client.post(
+        "/api/tokens", json={"name": "tel", "scope": "collect"}, headers=h["lecteur"]
+    )
+    assert r.status_code == 201 and r.json()["scope"] == "collect"
+    assert r.json()["collect_url"].endswith(f"/openrosa/key/{r.json()['secret']}")
+    phone = {"Authorization": f"Bearer {r.json()['secret']}"}
+    assert client.get("/api/me", headers=phone).status_code == 401
 
 
 # ------------------------------------------------------------------- imports

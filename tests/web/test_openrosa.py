@@ -49,7 +49,9 @@ def server(
     for name, role in (("enqueteur", "contributor"), ("lecteur", "viewer")):
         accounts.create_user(store, name, password=PASSWORD, actor=LOCAL)
         accounts.grant_role(store, name, "ong", role, actor=LOCAL)
-    token = accounts.issue_token(store, "enqueteur", actor=LOCAL).secret
+    token = accounts.issue_token(
+        store, "enqueteur", scope="collect", actor=LOCAL
+    ).secret
     add_form(store, xlsform(tmp_path / "enquete.xlsx"), organisation="ong", actor=LOCAL)
     with make_client(store) as client:
         yield client, store, token
@@ -124,6 +126,27 @@ def test_token_in_the_url_like_an_app_user(server):
     )
     assert sent.status_code == 201
     assert client.get("/openrosa/key/qt_faux/formList", headers=OR).status_code == 401
+
+
+def test_collect_and_api_tokens_do_not_mix(server):
+    """A collect token lives in a URL typed on shared phones: it opens the
+    forms and nothing else; an API token (full rights) is refused in a URL."""
+    client, store, collect = server
+    as_bearer = client.get(
+        "/api/submissions/mine", headers={"Authorization": f"Bearer {collect}"}
+    )
+    assert as_bearer.status_code == 401
+    assert "Collect" in as_bearer.text
+    api = accounts.issue_token(store, "enqueteur", actor=LOCAL).secret
+    in_url = client.get(f"/openrosa/key/{api}/formList", headers=OR)
+    assert in_url.status_code == 401
+    assert "collect token" in in_url.text
+    assert (
+        client.get(
+            "/api/submissions/mine", headers={"Authorization": f"Bearer {api}"}
+        ).status_code
+        == 200
+    )
 
 
 def test_refusals_store_nothing(server):

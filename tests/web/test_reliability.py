@@ -33,7 +33,9 @@ def test_fifty_clients_twenty_submissions_each(store: SqlStore, tmp_path: Path):
     store.add_organisation(Organisation("ong", "ONG", ActorKind.NGO))
     accounts.create_user(store, "enqueteur", password="un-mot-de-passe", actor=LOCAL)
     accounts.grant_role(store, "enqueteur", "ong", "contributor", actor=LOCAL)
-    token = accounts.issue_token(store, "enqueteur", actor=LOCAL).secret
+    token = accounts.issue_token(
+        store, "enqueteur", scope="collect", actor=LOCAL
+    ).secret
     add_form(store, xlsform(tmp_path / "enquete.xlsx"), organisation="ong", actor=LOCAL)
 
     with live_server(store) as url:

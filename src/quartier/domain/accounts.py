@@ -52,6 +52,13 @@ class Token:
     expires: str | None = None
     last_used: str | None = None
     revoked: str | None = None
+    #: where it works: ``api`` (Bearer header) or ``collect`` (ODK server URL)
+    scope: str = "api"
+
+
+#: a token's uses: a collect token sits in a URL typed on shared phones, so
+#: it opens only the OpenRosa endpoints, and an API token never works there
+TOKEN_SCOPES = ("api", "collect")
 
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")

@@ -13,13 +13,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from quartier.access import ANONYMOUS, Principal
 from quartier.domain.accounts import (
+    TOKEN_SCOPES,
     Role,
     Token,
     User,
     check_password,
     validate_username,
 )
-from quartier.errors import NotFound, Unauthenticated
+from quartier.errors import InvalidInput, NotFound, Unauthenticated
 from quartier.storage.base import SqlStore, now
 
 _hasher = PasswordHasher()
@@ -115,21 +116,29 @@ def issue_token(
     *,
     name: str = "",
     days: int | None = None,
+    scope: str = "api",
     actor: Principal,
 ) -> IssuedToken:
+    if scope not in TOKEN_SCOPES:
+        raise InvalidInput(f"scope {scope!r}: use one of {', '.join(TOKEN_SCOPES)}")
     store.get_user(username)
     token_id = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
     expires = _stamp(datetime.now(UTC) + timedelta(days=days)) if days else None
     token = Token(
-        id=token_id, username=username, name=name, created=now(), expires=expires
+        id=token_id,
+        username=username,
+        name=name,
+        created=now(),
+        expires=expires,
+        scope=scope,
     )
     store.add_token(token, secret_hash=_sha256(secret))
     store.audit(
         actor=actor.label,
         action="token.issue",
         target=username,
-        detail={"token": token_id, "name": name},
+        detail={"token": token_id, "name": name, "scope": scope},
     )
     return IssuedToken(token, secret)
 
@@ -145,11 +154,20 @@ def revoke_token(store: SqlStore, token_id: str, *, actor: Principal) -> Token:
     return token
 
 
-def principal_from_token(store: SqlStore, secret: str) -> Principal:
-    """The caller a bearer token stands for; :class:`PermissionDenied` if invalid."""
+def principal_from_token(
+    store: SqlStore, secret: str, *, scope: str = "api"
+) -> Principal:
+    """The caller a token stands for, where a token of ``scope`` is expected;
+    :class:`Unauthenticated` if invalid or of the other scope."""
     token = store.token_by_hash(_sha256(secret.strip()))
     if token is None or token.revoked:
         raise Unauthenticated("invalid or revoked API token")
+    if token.scope != scope:
+        raise Unauthenticated(
+            "this is an ODK Collect token: it works only in the Collect server URL"
+            if token.scope == "collect"
+            else "this API token does not work in a Collect URL: issue a collect token"
+        )
     if token.expires and token.expires < now():
         raise Unauthenticated("expired API token")
     # last use at most once an hour: a write per request would serialise readers

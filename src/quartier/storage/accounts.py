@@ -165,6 +165,7 @@ class AccountsMixin:
                     secret_hash=secret_hash,
                     created=token.created,
                     expires=token.expires,
+                    scope=token.scope,
                 )
             )
         return token
@@ -410,6 +411,7 @@ def _token(row: Any) -> Token:
         expires=row["expires"],
         last_used=row["last_used"],
         revoked=row["revoked"],
+        scope=row["scope"],
     )
 
 

@@ -112,6 +112,13 @@ def _upgrade(conn: sa.Connection, found: int) -> None:
             f"DEFAULT {true}",
         ):
             conn.exec_driver_sql(ddl)
+    if found < 3:  # tokens gained a scope (api / collect)
+        have = {c["name"] for c in sa.inspect(conn).get_columns("quartier_tokens")}
+        if "scope" not in have:
+            conn.exec_driver_sql(
+                "ALTER TABLE quartier_tokens ADD COLUMN scope TEXT NOT NULL "
+                "DEFAULT 'api'"
+            )
     conn.execute(
         s.meta.update()
         .where(s.meta.c.key == "schema_version")

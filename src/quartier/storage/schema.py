@@ -11,7 +11,7 @@ import sqlalchemy as sa
 # GeoPackage readers (GDAL, QGIS) know TEXT/INTEGER/REAL, not VARCHAR(n) or BIGINT.
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -149,6 +149,8 @@ tokens = sa.Table(
     sa.Column("expires", sa.Text),
     sa.Column("last_used", sa.Text),
     sa.Column("revoked", sa.Text),
+    #: "api" (Bearer) or "collect" (only in an ODK Collect server URL)
+    sa.Column("scope", sa.Text, nullable=False, default="api", server_default="api"),
 )
 
 #: browser sessions: a SHA-256 of the cookie value, the CSRF token and expiry

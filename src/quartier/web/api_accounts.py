@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import Field
 
 from quartier import access
@@ -23,6 +23,7 @@ from quartier.web.api_common import (
     Username,
     link,
 )
+from quartier.web.deps import base_url
 from quartier.web.responses import JSONResponse
 
 router = APIRouter(
@@ -181,6 +182,11 @@ def _user(user: User, orgs: set[str] | None = None) -> dict[str, Any]:
 class TokenIn(Body):
     name: str = Field("", max_length=100)
     days: int | None = Field(None, ge=1, le=3650, description="Durée de validité")
+    scope: Literal["api", "collect"] = Field(
+        "api",
+        description="api : en-tête Bearer ; collect : seulement dans l'adresse "
+        "de serveur d'ODK Collect (/openrosa/key/…)",
+    )
 
 
 @router.get("/tokens")
@@ -191,12 +197,17 @@ def list_tokens(ctx: Ctx, who: Caller) -> dict[str, Any]:
 
 
 @router.post("/tokens", status_code=201)
-def issue_token(body: TokenIn, ctx: Ctx, who: Caller) -> dict[str, Any]:
+def issue_token(
+    body: TokenIn, request: Request, ctx: Ctx, who: Caller
+) -> dict[str, Any]:
     """A new token for yourself: its secret is in this answer, and only here."""
     p = access.require_signed_in(who)
     issued = accounts.issue_token(
-        ctx.store, p.label, name=body.name, days=body.days, actor=p
+        ctx.store, p.label, name=body.name, days=body.days, scope=body.scope, actor=p
     )
+    if body.scope == "collect":
+        url = f"{base_url(request)}/openrosa/key/{issued.secret}"
+        return _token(issued.token) | {"secret": issued.secret, "collect_url": url}
     return _token(issued.token) | {"secret": issued.secret}
 
 
@@ -219,4 +230,5 @@ def _token(token: Token) -> dict[str, Any]:
         "expires": token.expires,
         "last_used": token.last_used,
         "revoked": token.revoked,
+        "scope": token.scope,
     }

@@ -135,7 +135,7 @@ def by_basic(request: Request) -> Principal:
 
 def by_token(request: Request, token: str) -> Principal:
     """An API token in the path (``/openrosa/key/{token}/…``)."""
-    return accounts.principal_from_token(context(request).store, token)
+    return accounts.principal_from_token(context(request).store, token, scope="collect")
 
 
 def _router(prefix: str, auth: Any) -> APIRouter:

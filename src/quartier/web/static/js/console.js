@@ -84,7 +84,11 @@ async function after(source, result, form) {
 function showToken(result) {
   const box = document.getElementById("new-token");
   const field = document.getElementById("token-secret");
-  field.value = result.secret;
+  const collect = Boolean(result.collect_url);
+  field.value = collect ? result.collect_url : result.secret;
+  for (const line of box.querySelectorAll("[data-kind]")) {
+    line.hidden = (line.getAttribute("data-kind") === "collect") !== collect;
+  }
   box.hidden = false;
   field.focus();
   field.select();

@@ -178,6 +178,23 @@ def test_refusals_store_nothing(server):
         files=multipart(instance("uuid:gros"), photo=b"0" * (11 * 2**20)),
     )
     assert big.status_code == 413 and "limit" in big.text
+    assert "<OpenRosaResponse" in big.text  # Collect shows the message
+    huge_xml = client.post(
+        "/openrosa/submission",
+        headers=who,
+        files=[("xml_submission_file", ("s.xml", b" " * (6 * 2**20), "text/xml"))],
+    )
+    assert huge_xml.status_code == 413 and "xml_submission_file" in huge_xml.text
+    too_many = client.post(
+        "/openrosa/submission",
+        headers=who,
+        files=[("xml_submission_file", ("s.xml", instance("uuid:tas"), "text/xml"))]
+        + [
+            (f"p{i}.jpg", (f"p{i}.jpg", b"0" * (9 * 2**20), "image/jpeg"))
+            for i in range(6)
+        ],
+    )
+    assert too_many.status_code == 413 and "in all" in too_many.text
     r = client.post(
         "/openrosa/submission",
         headers=who,

@@ -21,13 +21,15 @@ from defusedxml import DefusedXmlException
 from quartier import access
 from quartier.access import Principal
 from quartier.domain.forms import Form, Submission, check_instance_id
-from quartier.errors import InvalidInput, NotFound, PermissionDenied
+from quartier.errors import InvalidInput, NotFound, PermissionDenied, TooLarge
 from quartier.storage.base import SqlStore
 from quartier.storage.forms import File
 
 #: one file of a submission, and all its files together (bytes)
 MAX_FILE = 10 * 2**20
 MAX_TOTAL = 50 * 2**20
+#: the submission's XML itself (a form's answers: text, even with repeats)
+MAX_XML = 5 * 2**20
 #: content types a submission's files may have (ODK sends these); never SVG,
 #: HTML or XML, which a browser would run
 ALLOWED_TYPES = frozenset(
@@ -160,9 +162,31 @@ def receive(
     return Received(stored, created)
 
 
-def _check_files(files: list[File]) -> None:
+def check_sizes(xml_size: int, files: list[tuple[str, int]]) -> None:
+    """Refuse a submission by its parts' sizes, before reading them."""
+    if xml_size > MAX_XML:
+        raise TooLarge(
+            f"xml_submission_file: {xml_size / 2**20:.1f} MB, over the "
+            f"{MAX_XML // 2**20} MB limit"
+        )
     total = 0
-    for name, content_type, data in files:
+    for name, size in files:
+        if size > MAX_FILE:
+            raise TooLarge(
+                f"attachment {name!r}: {size / 2**20:.1f} MB, "
+                f"over the {MAX_FILE // 2**20} MB limit"
+            )
+        total += size
+    if total > MAX_TOTAL:
+        raise TooLarge(
+            f"attachments: {total / 2**20:.1f} MB in all, over the "
+            f"{MAX_TOTAL // 2**20} MB limit"
+        )
+
+
+def _check_files(files: list[File]) -> None:
+    check_sizes(0, [(name, len(data)) for name, _, data in files])
+    for name, content_type, _ in files:
         if not name or "/" in name or "\\" in name or name.startswith("."):
             raise InvalidInput(f"attachment name {name!r}: a plain file name is needed")
         if content_type.split(";")[0].strip().lower() not in ALLOWED_TYPES:
@@ -170,17 +194,6 @@ def _check_files(files: list[File]) -> None:
                 f"attachment {name!r}: type {content_type!r} not accepted "
                 "(images, audio, video, PDF, CSV)"
             )
-        if len(data) > MAX_FILE:
-            raise InvalidInput(
-                f"attachment {name!r}: {len(data) / 2**20:.1f} MB, "
-                f"over the {MAX_FILE // 2**20} MB limit"
-            )
-        total += len(data)
-    if total > MAX_TOTAL:
-        raise InvalidInput(
-            f"attachments: {total / 2**20:.1f} MB in all, over the "
-            f"{MAX_TOTAL // 2**20} MB limit"
-        )
 
 
 def require_moderator(who: Principal, form: Form) -> None:

@@ -36,12 +36,13 @@ from quartier.errors import (
     NotFound,
     PermissionDenied,
     QuartierError,
+    TooLarge,
     TooManyAttempts,
     Unauthenticated,
 )
 from quartier.services import accounts
 from quartier.services import collect as collect_service
-from quartier.services.collect import MAX_TOTAL
+from quartier.services.collect import MAX_TOTAL, MAX_XML
 from quartier.web.deps import base_url, context, login_guard
 
 VERSION_HEADERS = {"X-OpenRosa-Version": "1.0"}
@@ -77,8 +78,8 @@ def _status(e: QuartierError) -> int:
         return 404
     if isinstance(e, Conflict):
         return 409
-    if isinstance(e, InvalidInput):
-        return 413 if "limit" in str(e) and "MB" in str(e) else 400
+    if isinstance(e, TooLarge):
+        return 413
     return 400
 
 
@@ -231,15 +232,28 @@ def _router(prefix: str, auth: Any) -> APIRouter:
 
     @router.post("/submission")
     async def submission(request: Request, who: Principal = caller) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_TOTAL + MAX_XML + 2**20:
+            raise TooLarge(
+                f"submission of {int(declared) / 2**20:.1f} MB, over the "
+                f"{MAX_TOTAL // 2**20} MB limit"
+            )
         form = await request.form(max_files=1000, max_fields=1000)
         xml_part = form.get("xml_submission_file")
         if xml_part is None or isinstance(xml_part, str):
             raise InvalidInput("no xml_submission_file part in the request")
+        parts = [
+            (key, part)
+            for key, part in form.multi_items()
+            if key != "xml_submission_file" and not isinstance(part, str)
+        ]
+        # parts are spooled to disk by the parser: refuse by size before reading
+        collect_service.check_sizes(
+            xml_part.size or 0, [(p.filename or k, p.size or 0) for k, p in parts]
+        )
         xml = await xml_part.read()
         files = []
-        for key, part in form.multi_items():
-            if key == "xml_submission_file" or isinstance(part, str):
-                continue
+        for key, part in parts:
             name = part.filename or key
             files.append(
                 (

@@ -73,6 +73,18 @@ def test_form_media(forms):
         forms.get_form_media("profil", "1", "absent.png")
 
 
+def test_form_and_its_media_are_one_transaction(forms):
+    forms.add_form(form("1"), [("carte.png", "image/png", b"\x89PNG carte")])
+    assert forms.get_form_media("profil", "1", "carte.png")[1] == b"\x89PNG carte"
+    # a media file that cannot be stored: the form version is not there either
+    with pytest.raises(Exception):  # noqa: B017 - the store's own error
+        forms.add_form(
+            form("2"),
+            [("a.png", "image/png", b"1"), ("a.png", "image/png", b"2")],
+        )
+    assert [f.version for f in forms.list_form_versions("profil")] == ["1"]
+
+
 def test_submission_with_files_is_whole_and_idempotent(forms):
     forms.add_form(form("1"))
     photo = bytes(range(256)) * 10

@@ -79,10 +79,10 @@ def add_form(
         author=actor.label,
         media={name: md5 for name, (_, _, md5) in files.items()},
     )
-    stored, new = store.add_form(form)
+    stored, new = store.add_form(
+        form, [(name, kind, data) for name, (kind, data, _) in files.items()]
+    )
     if new:
-        for name, (kind, data, _) in files.items():
-            store.put_form_media(form.form_id, form.version, name, kind, data)
         store.audit(
             actor=actor.label,
             action="form.add",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -31,9 +31,10 @@ class FormsMixin:
         raise NotImplementedError  # supplied by SqlStore
 
     # ------------------------------------------------------------------ forms
-    def add_form(self, form: Form) -> tuple[Form, bool]:
-        """Store a form version; (form, True) if new. The same version again
-        with the same XML is no change; with other XML, a conflict."""
+    def add_form(self, form: Form, media: Sequence[File] = ()) -> tuple[Form, bool]:
+        """Store a form version with its media files (name, content type,
+        bytes), in one transaction; (form, True) if new. The same version
+        again with the same XML is no change; with other XML, a conflict."""
         with self._write() as conn:
             owner = conn.execute(
                 sa.select(s.forms.c.organisation)
@@ -75,6 +76,17 @@ class FormsMixin:
                     author=form.author,
                 )
             )
+            for name, content_type, data in media:
+                conn.execute(
+                    s.form_media.insert().values(
+                        form_id=form.form_id,
+                        version=form.version,
+                        name=name,
+                        md5=hashlib.md5(data).hexdigest(),  # noqa: S324 (OpenRosa)
+                        content_type=content_type,
+                        data=data,
+                    )
+                )
         return form, True
 
     def get_form(self, form_id: str, version: str | None = None) -> Form:

@@ -90,3 +90,32 @@ def test_audit_applies_to_protected_levels_only():
         True,
         True,
     ]
+
+
+def test_collect_moderate_and_review_rules():
+    # contributors and above fill the forms; moderators, stewards and admins review
+    contributor = user(ong="contributor")
+    assert [access.can_collect(p, "ong") for p in CALLERS] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
+    assert access.can_collect(contributor, "ong")
+    assert [access.can_moderate(p, "ong") for p in CALLERS] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
+    # four eyes: nobody reviews what they sent, except an administrator
+    assert access.can_review(ONG_MODERATOR, "ong", submitter="awa")
+    assert not access.can_review(ONG_MODERATOR, "ong", submitter=ONG_MODERATOR.label)
+    assert not access.can_review(contributor, "ong", submitter="awa")
+    assert access.can_review(ADMIN, "ong", submitter=ADMIN.label)

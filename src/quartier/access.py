@@ -123,6 +123,14 @@ def can_moderate(p: Principal, organisation: str | None) -> bool:
     return role in (Role.ADMIN, Role.STEWARD, Role.MODERATOR)
 
 
+def can_review(p: Principal, organisation: str | None, submitter: str) -> bool:
+    """May ``p`` review this submission? A moderator of the organisation who
+    did not send it (four eyes); an administrator always."""
+    if p.is_admin:
+        return True
+    return can_moderate(p, organisation) and p.label != submitter
+
+
 def hidden_fields(p: Principal, ds: Dataset) -> frozenset[str]:
     """Sensitive fields ``p`` must not see in any output of ``ds``."""
     if not ds.sensitive_fields or p.is_admin or _role_in(p, ds) & _CUSTODIANS:

@@ -135,6 +135,9 @@ def _staff(store, zones: Path) -> None:  # type: ignore[no-untyped-def]
     )
     accounts.create_user(store, "ong", password=NGO_PASSWORD, actor=LOCAL)
     accounts.grant_role(store, "ong", "ong_quartiers", "steward", actor=LOCAL)
+    # a field enumerator of the NGO (what they send, the steward reviews)
+    accounts.create_user(store, "enqueteur", password=NGO_PASSWORD, actor=LOCAL)
+    accounts.grant_role(store, "enqueteur", "ong_quartiers", "contributor", actor=LOCAL)
     import_path(
         store,
         zones,

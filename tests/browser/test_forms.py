@@ -16,8 +16,8 @@ from quartier.forms import EXAMPLE_FORM
 OR = {"X-OpenRosa-Version": "1.0"}
 
 
-def _basic() -> dict[str, str]:
-    token = base64.b64encode(f"ong:{NGO_PASSWORD}".encode()).decode()
+def _basic(user: str = "enqueteur") -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{NGO_PASSWORD}".encode()).decode()
     return {**OR, "Authorization": f"Basic {token}"}
 
 
@@ -57,5 +57,9 @@ def test_publish_collect_and_moderate(page, portal, shot) -> None:
     row.get_by_label("Décision", exact=True).select_option("approved")
     row.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#console-status")).to_have_text("Décision enregistrée.")
-    expect(page.locator("#my-submissions")).to_contain_text("Validée")
     expect(page.locator(f'tr[data-instance="{instance_id}"]')).to_have_count(0)
+    # the enumerator sees the decision on what they sent
+    page.context.clear_cookies()
+    sign_in(page, portal, "enqueteur", NGO_PASSWORD)
+    page.goto(portal.url + "/console/formulaires")
+    expect(page.locator("#my-submissions")).to_contain_text("Validée")

@@ -281,3 +281,20 @@ def test_simultaneous_approvals_into_one_dataset_lose_nothing(ngo):
     with pytest.raises(Conflict):
         review(store, moderator, "uuid:en-meme-temps-0", Status.APPROVED)
     assert len(got) == 7
+
+
+def test_nobody_reviews_what_they_sent(ngo):
+    client, store, h = ngo
+    r = client.post(
+        "/openrosa/submission",
+        headers=basic("moderatrice"),
+        files=multipart(instance("uuid:la-mienne", nom="Chez moi")),
+    )
+    assert r.status_code == 201, r.text
+    review_url = "/api/submissions/uuid:la-mienne/review"
+    mine = client.post(
+        review_url, json={"status": "approved"}, headers=h["moderatrice"]
+    )
+    assert mine.status_code == 403 and "four eyes" in mine.text
+    assert store.get_submission("uuid:la-mienne").status is Status.PENDING
+    assert store.get_dataset("lieux").current_version == 1

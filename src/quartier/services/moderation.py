@@ -4,7 +4,8 @@
 version** (the dataset's history is kept; the feature carries the
 submission's ``submission_id``, so approving again never adds it twice);
 ``rejected`` needs a reason, which the contributor sees; ``has_issues``
-keeps it aside with comments. An approved submission is final.
+keeps it aside with comments. An approved submission is final. Nobody
+reviews what they sent themselves (four eyes), except an administrator.
 
 Values are read from the submission's XML by the form's mapping (form path
 → dataset field) and converted to the field's type; a geometry question
@@ -57,6 +58,11 @@ def review(
     sub = store.get_submission(instance_id)
     form = store.get_form(sub.form_id, sub.form_version)
     require_moderator(who, form)
+    if not access.can_review(who, form.organisation, sub.submitter):
+        raise PermissionDenied(
+            "you sent this submission: another moderator of "
+            f"{form.organisation!r} reviews it (four eyes)"
+        )
     if sub.status is Status.APPROVED:
         raise Conflict(f"submission {instance_id!r} is already approved")
     if status is Status.PENDING:

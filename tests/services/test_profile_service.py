@@ -95,3 +95,19 @@ def test_only_what_the_reader_may_see(city: SqlStore):
     from quartier.access import LOCAL
 
     assert "ecoles" in cached_profiles(city, LOCAL).table
+
+
+def test_a_sensitive_field_is_never_aggregated_for_those_who_may_not_see_it(
+    city: SqlStore,
+):
+    from quartier.access import LOCAL
+
+    # the demo's estimate (an illustrative figure) marked personal data
+    column = "population_estimee"
+    city.update_dataset("population_estimee", sensitive_fields=[column])
+    hidden = build_profiles(city, ANONYMOUS)
+    assert "population" not in hidden.table and "density" not in hidden.table
+    assert "population" in build_profiles(city).table
+    # the page cache keys on the hidden fields too
+    assert "population" not in cached_profiles(city, ANONYMOUS).table
+    assert "population" in cached_profiles(city, LOCAL).table

@@ -83,3 +83,14 @@ def test_expansion_map_is_coloured_by_period(town):
     assert layers["batiments"]["classes"] is None
     legend = client.get("/carte").text
     assert 'aria-label="Classes de' in legend and "1990–1999" in legend
+
+
+def test_class_legend_never_shows_a_field_hidden_from_the_reader(town):
+    client, store, admin = town
+    store.update_dataset("expansion_batiments", sensitive_fields=["period"])
+    layers = {la["slug"]: la for la in client.get("/carte/config").json()["layers"]}
+    assert layers["expansion_batiments"]["classes"] is None
+    assert "1990–1999" not in client.get("/carte").text
+    staff = client.get("/carte/config", headers=admin).json()["layers"]
+    by_slug = {la["slug"]: la for la in staff}
+    assert by_slug["expansion_batiments"]["classes"]["field"] == "period"

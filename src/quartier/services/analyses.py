@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -97,6 +99,22 @@ def territory(store: SqlStore, crs: int, fallback: gpd.GeoDataFrame) -> Any:
     return shapely.box(*fallback.total_bounds)
 
 
+#: who the current computation reads for (None: the local operator); their
+#: hidden (sensitive) fields are dropped by every read below
+_READER: ContextVar[Principal | None] = ContextVar("analysis_reader", default=None)
+
+
+@contextmanager
+def reading_as(reader: Principal | None) -> Iterator[None]:
+    """Reads inside drop the fields ``reader`` may not see (e.g. a profile
+    page built for a partner never sums a sensitive column)."""
+    token = _READER.set(reader)
+    try:
+        yield
+    finally:
+        _READER.reset(token)
+
+
 def current_table(store: SqlStore, ds: Dataset) -> pa.Table | None:
     """A dataset's current version whole (None without rows).
 
@@ -104,7 +122,12 @@ def current_table(store: SqlStore, ds: Dataset) -> pa.Table | None:
     own copy of SQLite, and two copies in one process break SQLite's locks on
     a GeoPackage (a read through GDAL missed a version just written)."""
     batches = list(store.read_batches(ds.slug))
-    return pa.Table.from_batches(batches) if batches else None
+    if not batches:
+        return None
+    table = pa.Table.from_batches(batches)
+    reader = _READER.get()
+    hidden = access.hidden_fields(reader, ds) if reader is not None else frozenset()
+    return table.drop([c for c in table.column_names if c in hidden])
 
 
 def read_frame(store: SqlStore, ds: Dataset, crs: int) -> gpd.GeoDataFrame:
@@ -120,10 +143,9 @@ def read_frame(store: SqlStore, ds: Dataset, crs: int) -> gpd.GeoDataFrame:
 
 
 def read_table(store: SqlStore, ds: Dataset) -> pd.DataFrame:
-    batches = list(store.read_batches(ds.slug))
-    if not batches:
+    table = current_table(store, ds)
+    if table is None:
         return pd.DataFrame()
-    table = pa.Table.from_batches(batches)
     if "geometry" in table.column_names:
         table = table.drop(["geometry"])
     return table.to_pandas()

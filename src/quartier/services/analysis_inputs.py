@@ -176,11 +176,17 @@ def census(
     ds = lineage.use(store, "population", slug)
     table = an.read_table(store, ds)
     column = column or _numeric(store, ds, "population")
+    stored = {f.name for f in store.get_version(ds.slug, ds.current_version).fields}
+    if column in stored and column not in table:
+        # hidden from this reader (a sensitive field): no population for them
+        if breakdown:
+            raise InvalidInput(f"population: field {column!r} is not visible to you")
+        return None
     if column not in table or "code" not in table:
         raise InvalidInput(
             f"population: {slug!r} needs a 'code' column and a {column!r} column"
         )
-    groups = _groups(store, ds, column, breakdown)
+    groups = [g for g in _groups(store, ds, column, breakdown) if g in table]
     names = dict(zip(units["code"].astype(str), units["name"], strict=False))
     by_code = table.groupby(table["code"].astype(str))[[column, *groups]].sum()
     people = by_code.rename(index=names)

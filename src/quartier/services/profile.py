@@ -119,6 +119,12 @@ class Profiles:
 
 
 def build_profiles(store: SqlStore, reader: Principal | None = None) -> Profiles:
+    """Profiles of every admin unit, from what ``reader`` may see (None: all)."""
+    with an.reading_as(reader):
+        return _build_profiles(store, reader)
+
+
+def _build_profiles(store: SqlStore, reader: Principal | None) -> Profiles:
     crs = an.working_crs(store)
     lineage = an.Lineage("profile", reader)
     units = inputs.units(store, lineage, crs)
@@ -577,11 +583,12 @@ _CACHE_LOCK = threading.Lock()
 
 def cached_profiles(store: SqlStore, reader: Principal) -> Profiles:
     """``build_profiles`` for pages: reused while the datasets the reader may
-    see (and their versions) are the same — two readers who see the same
-    datasets share an entry, so nothing leaks from one to the other."""
+    see (and their versions, and the fields hidden from them) are the same —
+    two readers who see the same data share an entry, so nothing leaks from
+    one to the other."""
     seen = tuple(
         sorted(
-            (d.slug, d.current_version)
+            (d.slug, d.current_version, tuple(sorted(access.hidden_fields(reader, d))))
             for d in access.readable(reader, store.list_datasets())
         )
     )

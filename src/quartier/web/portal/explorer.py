@@ -177,16 +177,18 @@ def map_layers(store: SqlStore, pg: Page, visible: list[Dataset]) -> list[Layer]
             on=geometry_kind(d.geometry_type) == "circle",
             base=roles.get(d.slug),
             attribution=d.attribution,
-            classes=_classes(store, d),
+            classes=_classes(store, d, access.hidden_fields(pg.who, d)),
         )
         for d in spatial
     ]
 
 
-def _classes(store: SqlStore, ds: Dataset) -> dict[str, Any] | None:
+def _classes(
+    store: SqlStore, ds: Dataset, hidden: frozenset[str]
+) -> dict[str, Any] | None:
     found = classed_field(ds)
-    if found is None:
-        return None
+    if found is None or hidden & {found[0], found[1]}:
+        return None  # a class legend would show a field the caller may not see
     values = _class_values(store, ds.slug, ds.current_version, *found)
     if not values:
         return None

@@ -426,7 +426,7 @@ def test_forms_add_and_list(demo_gpkg: str, tmp_path: Path) -> None:
             "--organisation",
             "commune_kisenso",
             "--dataset",
-            "batiments",
+            "profils_terrain",
             "--db",
             str(db),
             "--json",
@@ -434,6 +434,10 @@ def test_forms_add_and_list(demo_gpkg: str, tmp_path: Path) -> None:
         ).stdout
     )
     assert added["form_id"] == "profil_quartier" and added["new"]
+    made = json.loads(run("datasets", "--db", str(db), "--json", cwd=tmp_path).stdout)
+    assert {"slug": "profils_terrain", "access": "restricted"}.items() <= next(
+        d for d in made if d["slug"] == "profils_terrain"
+    ).items()
     assert added["hash"].startswith("md5:")
     listed = json.loads(
         run("forms", "list", "--db", str(db), "--json", cwd=tmp_path).stdout

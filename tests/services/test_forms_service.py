@@ -22,13 +22,29 @@ def ong(city: SqlStore) -> SqlStore:
     return city
 
 
-def test_the_example_form_targets_the_buildings(ong: SqlStore, tmp_path):
+def test_the_example_form_creates_its_dataset(ong: SqlStore, tmp_path):
     form, new, warnings = add_form(
-        ong, EXAMPLE_FORM, organisation="ong", actor=LOCAL, dataset="batiments"
+        ong, EXAMPLE_FORM, organisation="ong", actor=LOCAL, dataset="profils_terrain"
     )
-    assert new and form.form_id == "profil_quartier" and form.dataset == "batiments"
-    # default mapping: fields of the same name, and the first geometry question
-    assert "geometry" in form.mapping.values()
+    assert new and form.form_id == "profil_quartier"
+    # a new dataset for the answers: restricted, the NGO's, points (geopoint)
+    made = ong.get_dataset("profils_terrain")
+    assert (made.producer, made.steward, made.access.value) == (
+        "ong",
+        "ong",
+        "restricted",
+    )
+    assert (made.kind, made.geometry_type, made.current_version) == (
+        "features",
+        "POINT",
+        0,
+    )
+    # default mapping: the questions (no metadata, no calculation), and the
+    # first location question gives the geometry
+    assert form.mapping["/data/position"] == "geometry"
+    assert form.mapping["/data/nb_menages"] == "nb_menages"
+    assert not any("/meta/" in p for p in form.mapping)
+    assert "/data/points_eau/point_eau_type" not in form.mapping  # in a repeat
     assert ong.get_form("profil_quartier").md5 == form.md5
     again = add_form(ong, EXAMPLE_FORM, organisation="ong", actor=LOCAL)
     assert again[1] is False  # same version, same content: nothing new
@@ -43,6 +59,23 @@ def test_refusals_change_nothing(ong: SqlStore, tmp_path):
     contributor = Principal(username="awa", roles={"ong": "contributor"})  # type: ignore[dict-item]
     with pytest.raises(PermissionDenied):
         add_form(ong, EXAMPLE_FORM, organisation="ong", actor=contributor)
+    # a geopoint cannot feed polygons: refused at publication, not at approval
+    with pytest.raises(InvalidInput, match="'position' is a geopoint.*batiments"):
+        add_form(
+            ong, EXAMPLE_FORM, organisation="ong", actor=LOCAL, dataset="batiments"
+        )
+    with pytest.raises(InvalidInput, match="not a geopoint, geotrace or geoshape"):
+        add_form(
+            ong,
+            EXAMPLE_FORM,
+            organisation="ong",
+            actor=LOCAL,
+            dataset="nouveau_jeu",
+            mapping={"/data/quartier": "geometry"},
+        )
+    with pytest.raises(InvalidInput, match="invalid"):
+        add_form(ong, EXAMPLE_FORM, organisation="ong", actor=LOCAL, dataset="Pas Bon!")
+    assert "nouveau_jeu" not in {d.slug for d in ong.list_datasets()}
     with pytest.raises(InvalidInput, match="the form has no field '/nope'"):
         add_form(
             ong,

@@ -19,6 +19,7 @@ from quartier.access import LOCAL
 from quartier.domain import ActorKind, Organisation
 from quartier.domain.forms import Status
 from quartier.errors import Conflict
+from quartier.forms import EXAMPLE_FORM
 from quartier.services import accounts
 from quartier.services.forms import add_form
 from quartier.services.importer import ImportOptions, import_path
@@ -298,3 +299,46 @@ def test_nobody_reviews_what_they_sent(ngo):
     assert mine.status_code == 403 and "four eyes" in mine.text
     assert store.get_submission("uuid:la-mienne").status is Status.PENDING
     assert store.get_dataset("lieux").current_version == 1
+
+
+def test_a_form_fills_the_dataset_made_for_it(ngo):
+    """The example form publishes into a new dataset; the first approval
+    gives it typed fields and a point, served like any other collection."""
+    client, store, h = ngo
+    form, _, _ = add_form(
+        store, EXAMPLE_FORM, organisation="ong", actor=LOCAL, dataset="profils_terrain"
+    )
+    xml = (
+        f'<data id="profil_quartier" version="{form.version}">'
+        "<date_visite>2026-11-26</date_visite><quartier>mbuku</quartier>"
+        "<position>-4.4301 15.3310 312 5</position><type_habitat>informel</type_habitat>"
+        "<nb_menages>12</nb_menages><distance_sante>1.5</distance_sante>"
+        "<points_eau><point_eau_type>puits</point_eau_type></points_eau>"
+        "<meta><instanceID>uuid:profil-1</instanceID></meta></data>"
+    )
+    r = client.post(
+        "/openrosa/submission",
+        headers=basic("enqueteur"),
+        files={"xml_submission_file": ("s.xml", xml.encode(), "text/xml")},
+    )
+    assert r.status_code == 201, r.text
+    done = client.post(
+        "/api/submissions/uuid:profil-1/review",
+        json={"status": "approved"},
+        headers=h["moderatrice"],
+    )
+    assert done.status_code == 200, done.text
+    types = {
+        f.name: f.type.value for f in store.get_version("profils_terrain", 1).fields
+    }
+    assert types["nb_menages"] == "integer" and types["distance_sante"] == "real"
+    assert types["date_visite"] == "date" and types["quartier"] == "text"
+    items = client.get(
+        "/ogc/collections/profils_terrain/items", headers=h["moderatrice"]
+    ).json()
+    (feature,) = items["features"]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [15.331, -4.4301]}
+    assert feature["properties"]["nb_menages"] == 12
+    assert feature["properties"]["submission_id"] == "uuid:profil-1"
+    # restricted: the public does not see what residents told the NGO
+    assert client.get("/ogc/collections/profils_terrain/items").status_code == 404

@@ -11,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import mimetypes
+from dataclasses import replace
 from pathlib import Path
 
 from quartier import access
 from quartier.access import Principal
+from quartier.domain import AccessLevel, Dataset
+from quartier.domain.catalogue import validate_slug
 from quartier.domain.forms import Form, check_form_id
-from quartier.errors import InvalidInput, NotFound, PermissionDenied
+from quartier.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from quartier.forms.xlsform import ConvertedForm, convert
-from quartier.storage.base import SqlStore
+from quartier.storage.base import SqlStore, now
 
 
 def add_form(
@@ -36,8 +39,13 @@ def add_form(
     """Convert and store an XLSForm; (form, new, warnings).
 
     Refused before anything is stored: a form pyxform refuses (file, sheet,
-    row and reason), an unknown organisation or dataset, a mapping to fields
-    the form or the dataset does not have, a missing media file.
+    row and reason), an unknown organisation, a dataset of another
+    organisation, a mapping to fields the form or the dataset does not have,
+    a location question that does not fit the dataset's geometry, a missing
+    media file. A ``dataset`` that does not exist yet is created for the
+    form — empty, restricted, produced and stewarded by ``organisation``,
+    with the shape of the form's location question — and its fields come
+    with the first approved submission.
     """
     try:
         store.get_organisation(organisation)
@@ -48,13 +56,16 @@ def add_form(
             f"{actor.label} may not add forms for {organisation!r}: it takes an "
             "admin or steward role there"
         )
+    target: Dataset | None = None
     if dataset is not None:
         try:
             target = store.get_dataset(dataset)
         except NotFound:
-            raise InvalidInput(f"no dataset {dataset!r}") from None
-        if not access.can_read(actor, target):  # hidden is unknown
-            raise InvalidInput(f"no dataset {dataset!r}")
+            target = None
+        if target is not None and not access.can_read(actor, target):
+            # a dataset the actor may not see: its name is taken, say no more
+            raise InvalidInput(f"dataset name {dataset!r} is not available")
+    if target is not None:
         access.require_write(actor, target)
         if organisation not in (target.producer, target.steward) and not actor.is_admin:
             raise PermissionDenied(
@@ -63,8 +74,21 @@ def add_form(
             )
     converted = convert(path, form_id=form_id)
     check_form_id(converted.form_id)
-    chosen = _mapping(store, converted, dataset, mapping)
+    if dataset is not None and target is None:
+        target = _new_target(validate_slug(dataset), converted, organisation)
+    chosen = _mapping(store, converted, target, mapping)
+    if target is not None:
+        _check_geometry(target, converted, chosen)
     files = _media(converted, media or [])
+    if target is not None and not target.created:
+        _refuse_conflicts(store, converted, organisation)
+        store.create_dataset(replace(target, created=now(), updated=now()))
+        store.audit(
+            actor=actor.label,
+            action="dataset.create",
+            target=target.slug,
+            detail={"form": converted.form_id},
+        )
     form = Form(
         form_id=converted.form_id,
         version=converted.version,
@@ -92,17 +116,62 @@ def add_form(
     return stored, new, converted.warnings
 
 
+def _new_target(slug: str, converted: ConvertedForm, organisation: str) -> Dataset:
+    """The dataset a form creates: the shape of its first location question."""
+    geo = next(
+        (f for f in converted.fields if f.type in GEOMETRY_OF and not f.in_repeat),
+        None,
+    )
+    return Dataset(
+        slug=slug,
+        title=converted.title or slug,
+        theme="participation",
+        producer=organisation,
+        steward=organisation,
+        access=AccessLevel.RESTRICTED,
+        kind="features" if geo else "attributes",
+        geometry_type=GEOMETRY_OF[geo.type] if geo else "GEOMETRY",
+        description=f"Réponses validées du formulaire {converted.form_id}.",
+        description_en=f"Approved answers to form {converted.form_id}.",
+    )
+
+
+def _refuse_conflicts(
+    store: SqlStore, converted: ConvertedForm, organisation: str
+) -> None:
+    """What ``add_form`` in the store would refuse, checked before a target
+    dataset is created for the form (so a refusal leaves nothing behind)."""
+    try:
+        stored = store.get_form(converted.form_id)
+    except NotFound:
+        return
+    if stored.organisation != organisation:
+        raise Conflict(
+            f"form id {converted.form_id!r} belongs to organisation "
+            f"{stored.organisation!r}: give this form another form_id"
+        )
+    try:
+        same = store.get_form(converted.form_id, converted.version)
+    except NotFound:
+        return
+    if same.md5 != converted.md5:
+        raise Conflict(
+            f"form {converted.form_id!r} version {converted.version!r} exists with "
+            "other content: give the new form a new version"
+        )
+
+
 def _mapping(
     store: SqlStore,
     converted: ConvertedForm,
-    dataset: str | None,
+    ds: Dataset | None,
     given: dict[str, str] | None,
 ) -> dict[str, str]:
-    if dataset is None:
+    if ds is None:
         if given:
             raise InvalidInput("a field mapping needs a target dataset (--dataset)")
         return {}
-    ds = store.get_dataset(dataset)
+    dataset = ds.slug
     known = (
         {f.name for f in store.get_version(dataset, ds.current_version).fields}
         if ds.current_version
@@ -124,24 +193,61 @@ def _mapping(
         return dict(given)
     # default: a form field feeds the dataset field of its name; the first
     # geometry question gives the geometry
+    # (a new dataset takes the questions and the start/end/today stamps, not
+    # the calculations nor the meta block: its instanceID is the submission_id)
     out = {
         f.path: f.name
         for f in converted.fields
         if not f.in_repeat
-        and (not known or f.name in known)
-        and f.type not in ("geopoint", "geotrace", "geoshape")
+        and f.type not in GEOMETRY_OF
+        and (
+            f.name in known
+            if known
+            else f.label is not None or f.type in ("date", "dateTime")
+        )
+        and "/meta/" not in f.path
     }
     geometry = next(
-        (
-            f.path
-            for f in converted.fields
-            if f.type in ("geopoint", "geotrace", "geoshape") and not f.in_repeat
-        ),
+        (f.path for f in converted.fields if f.type in GEOMETRY_OF and not f.in_repeat),
         None,
     )
     if geometry:
         out[geometry] = "geometry"
     return out
+
+
+#: the geometry a form question gives, as a dataset geometry family
+GEOMETRY_OF = {"geopoint": "POINT", "geotrace": "LINESTRING", "geoshape": "POLYGON"}
+
+
+def _check_geometry(
+    ds: Dataset, converted: ConvertedForm, mapping: dict[str, str]
+) -> None:
+    """Refuse at publication what approval would refuse for every submission:
+    a features dataset without a location question, or the wrong shape."""
+    if ds.kind != "features":
+        return
+    path = next((p for p, target in mapping.items() if target == "geometry"), None)
+    if path is None:
+        raise InvalidInput(
+            f"dataset {ds.slug!r} holds located features: the form needs a "
+            "geopoint, geotrace or geoshape question mapped to its geometry"
+        )
+    question = next((f for f in converted.fields if f.path == path), None)
+    family = GEOMETRY_OF.get(question.type if question else "")
+    if family is None:
+        raise InvalidInput(
+            f"mapping: {path!r} is not a geopoint, geotrace or geoshape question: "
+            "it cannot give the geometry"
+        )
+    declared = (ds.geometry_type or "").upper().removeprefix("MULTI")
+    if declared not in ("", "GEOMETRY") and declared != family:
+        assert question is not None
+        raise InvalidInput(
+            f"question {question.name!r} is a {question.type}: it cannot feed "
+            f"dataset {ds.slug!r} of {ds.geometry_type} geometries (map another "
+            "question to the geometry, or choose another dataset)"
+        )
 
 
 def _media(

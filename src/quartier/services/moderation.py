@@ -30,11 +30,19 @@ from quartier.domain.catalogue import Version
 from quartier.domain.fieldtypes import ARROW_TYPES
 from quartier.domain.forms import Form, Status, Submission
 from quartier.errors import Conflict, InvalidInput, PermissionDenied, StaleVersion
+from quartier.forms.xform import read_xform
 from quartier.services.collect import require_moderator
 from quartier.storage.base import SqlStore
 
 #: the field approved features carry: which submission they came from
 SUBMISSION_FIELD = "submission_id"
+#: the dataset field type of an XForm question type (others: text)
+FIELD_OF = {
+    "int": FieldType.INTEGER,
+    "decimal": FieldType.REAL,
+    "date": FieldType.DATE,
+    "dateTime": FieldType.DATETIME,
+}
 #: approvals into one dataset at the same moment: each re-reads and retries
 ATTEMPTS = 8
 
@@ -118,6 +126,16 @@ def approve_into(
             return None  # approved before (a retry): nothing to add
     if SUBMISSION_FIELD not in {f.name for f in fields}:
         fields.append(Field(SUBMISSION_FIELD, FieldType.TEXT))
+    # a dataset made for the form gets its fields with the first approval,
+    # typed by the form's questions
+    have = {f.name for f in fields}
+    xform = {q.path: q.type for q in read_xform(form.xml).fields}
+    for path, target in form.mapping.items():
+        if target != "geometry" and target not in have:
+            fields.append(
+                Field(target, FIELD_OF.get(xform.get(path, ""), FieldType.TEXT))
+            )
+            have.add(target)
     values = read_values(sub.xml)
     row: dict[str, object] = {SUBMISSION_FIELD: sub.instance_id}
     types = {f.name: f.type for f in fields}

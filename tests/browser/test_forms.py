@@ -29,6 +29,9 @@ def test_publish_collect_and_moderate(page, portal, shot) -> None:
         str(EXAMPLE_FORM)
     )
     page.get_by_label("Organisation responsable").select_option("ong_quartiers")
+    page.get_by_label("… ou un nouveau jeu, créé pour ce formulaire").fill(
+        "profils_terrain"
+    )
     page.get_by_role("button", name="Publier").click()
     expect(page.locator("#console-status")).to_have_text("Formulaire publié.")
     expect(page.locator('#forms [data-form="profil_quartier"]')).to_be_visible()
@@ -41,6 +44,7 @@ def test_publish_collect_and_moderate(page, portal, shot) -> None:
     instance_id = f"uuid:{uuid.uuid4()}"
     xml = (
         '<data id="profil_quartier" version="2026112601"><quartier>mbuku</quartier>'
+        "<position>-4.4301 15.3310 312 5</position><nb_menages>12</nb_menages>"
         f"<meta><instanceID>{instance_id}</instanceID></meta></data>"
     )
     sent = httpx.post(
@@ -53,11 +57,23 @@ def test_publish_collect_and_moderate(page, portal, shot) -> None:
     page.reload()
     row = page.locator(f'tr[data-instance="{instance_id}"]')
     expect(row).to_be_visible()
+    # the moderator reads the answers before deciding
+    row.get_by_text("Réponses (3)").click()
+    expect(row.locator("details.answers")).to_contain_text("Nombre de ménages")
+    expect(row.locator("details.answers")).to_contain_text("12")
     shot(page, "moderation", full_page=True)
     row.get_by_label("Décision", exact=True).select_option("approved")
     row.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#console-status")).to_have_text("Décision enregistrée.")
     expect(page.locator(f'tr[data-instance="{instance_id}"]')).to_have_count(0)
+    # the answer is now a point of the new dataset, on the steward's map
+    page.goto(portal.url + "/carte")
+    layer = page.locator('.layer[data-slug="profils_terrain"]')
+    expect(layer).to_have_count(1)
+    items = page.request.get(
+        portal.url + "/ogc/collections/profils_terrain/items?f=json"
+    ).json()
+    assert [f["properties"]["nb_menages"] for f in items["features"]] == [12]
     # the enumerator sees the decision on what they sent
     page.context.clear_cookies()
     sign_in(page, portal, "enqueteur", NGO_PASSWORD)

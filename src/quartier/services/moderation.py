@@ -176,6 +176,28 @@ def approve_into(
     )
 
 
+@dataclass(frozen=True)
+class Answer:
+    path: str
+    #: the question's label in the form's default language (else its name)
+    label: str
+    value: str
+
+
+def answers(form: Form, sub: Submission) -> list[Answer]:
+    """What a submission says, question by question, for its moderators
+    (the first entry of a repeat; elements the form does not know last)."""
+    values = read_values(sub.xml)
+    out = []
+    for q in read_xform(form.xml).fields:
+        key = _relative(q.path)
+        if "/meta/" in q.path or key not in values or values[key] == "":
+            continue
+        out.append(Answer(q.path, q.label or q.name, values.pop(key)))
+    out += [Answer(k, k, v) for k, v in values.items() if v and "meta/" not in k]
+    return out
+
+
 def read_values(xml: str) -> dict[str, str]:
     """Leaf values of a submission by path below its root (``group/name``)."""
     root = SafeXML.fromstring(xml.encode())

@@ -22,6 +22,7 @@ from quartier.access import Principal
 from quartier.domain.forms import Form, Status, Submission
 from quartier.errors import InvalidInput, NotFound
 from quartier.forms import SUFFIXES
+from quartier.services import moderation
 from quartier.services.forms import add_form
 from quartier.services.moderation import review
 from quartier.web.api_common import Base, Body, Caller, Ctx
@@ -184,7 +185,12 @@ def one_submission(
 ) -> dict[str, Any]:
     access.require_signed_in(who)
     sub = _readable(ctx, who, instance_id)
-    return _submission_json(sub, base) | {"xml": sub.xml}
+    form = ctx.store.get_form(sub.form_id, sub.form_version)
+    said = [
+        {"path": a.path, "label": a.label, "value": a.value}
+        for a in moderation.answers(form, sub)
+    ]
+    return _submission_json(sub, base) | {"xml": sub.xml, "answers": said}
 
 
 @router.get("/submissions/{instance_id}/files/{name}")

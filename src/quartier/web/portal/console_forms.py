@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from quartier import access
 from quartier.domain.forms import Status
+from quartier.services import moderation
 from quartier.web.deps import base_url, context
 from quartier.web.portal.console_common import (
     Caller,
@@ -49,7 +50,13 @@ def forms_page(request: Request, who: Caller) -> HTMLResponse:
             if moderates
             else []
         )
-        rows.append((form, moderates, waiting))
+        said = {
+            s.instance_id: moderation.answers(
+                store.get_form(s.form_id, s.form_version), s
+            )
+            for s in waiting
+        }
+        rows.append((form, moderates, waiting, said))
     mine = store.list_submissions(submitter=pg.who.label, limit=50)
     return console(
         pg,

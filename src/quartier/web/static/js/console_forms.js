@@ -15,7 +15,8 @@ async function publish(event) {
   const data = new FormData();
   data.append("file", form.elements.file.files[0]);
   data.append("organisation", form.elements.organisation.value);
-  if (form.elements.dataset.value) data.append("dataset", form.elements.dataset.value);
+  const target = form.elements.new_dataset.value.trim() || form.elements.dataset.value;
+  if (target) data.append("dataset", target);
   const button = form.querySelector('button[type="submit"]');
   button.disabled = true;
   show(errorBox, "");

@@ -322,6 +322,10 @@ def test_a_form_fills_the_dataset_made_for_it(ngo):
         files={"xml_submission_file": ("s.xml", xml.encode(), "text/xml")},
     )
     assert r.status_code == 201, r.text
+    said = client.get("/api/submissions/uuid:profil-1", headers=h["moderatrice"])
+    answers = {a["label"]: a["value"] for a in said.json()["answers"]}
+    assert answers["Nombre de ménages (estimation)"] == "12"
+    assert answers["Quartier"] == "mbuku"
     done = client.post(
         "/api/submissions/uuid:profil-1/review",
         json={"status": "approved"},

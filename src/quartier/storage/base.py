@@ -123,10 +123,8 @@ def _upgrade(conn: sa.Connection, found: int) -> None:
 class SqlStore(
     AccountsMixin, FormsMixin, ReportsMixin, QueryMixin, TilesMixin, FeatureTables
 ):
-    """The store protocol, implemented once over SQLAlchemy Core.
-
-    Subclasses supply the feature-table operations of their format.
-    """
+    """The store protocol, implemented once over SQLAlchemy Core (a mixin per
+    area); subclasses supply the feature-table operations of their format."""
 
     kind: str = ""
     engine: sa.Engine

@@ -200,7 +200,7 @@ async def contest_feature(
     ctx: Ctx,
     who: Caller,
     slug: Slug,
-    feature_id: Annotated[str, FormField(max_length=20, pattern=r"^-?[0-9]+$")],
+    feature_id: Annotated[str, Path(max_length=20, pattern=r"^-?[0-9]+$")],
     id: Uuid,
     verdict: Annotated[Literal["correct", "wrong"], FormField()],
     dataset_version: Annotated[int, FormField(ge=1, le=MAX_INT)],

@@ -147,12 +147,13 @@ def report_page(request: Request, who: Caller, report_id: str) -> HTMLResponse:
     report = service.readable(store, who, report_id)
     if report.kind is not ReportKind.REPORT:
         raise NotFound(f"no report {report_id!r}")
+    names = {o.slug: o.name for o in store.list_organisations()}
     return render(
         pg,
         "report.html",
         active="reports",
         report=_row(pg, categories(request), report),
-        history=[_event(pg, e) for e in service.history(store, who, report)],
+        history=[_event(pg, e, names) for e in service.history(store, who, report)],
     )
 
 
@@ -208,8 +209,9 @@ def _row(pg: Page, cats: tuple[Category, ...], report: Any) -> dict[str, Any]:
     }
 
 
-def _event(pg: Page, e: dict[str, Any]) -> dict[str, Any]:
+def _event(pg: Page, e: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return e | {
+        "by": names.get(e["by"], e["by"]),
         "label": pg._(ACTION_LABELS.get(e["action"], e["action"])),
         "status_label": pg._(STATUS_LABELS[ReportStatus(e["status"])]),
         "at_label": pg.t.date(e["at"], time=True),

@@ -51,8 +51,11 @@ def categories(setting: str = "") -> tuple[Category, ...]:
     text = setting.strip()
     if not text:
         return DEFAULT_CATEGORIES
-    if not text.startswith("["):
-        text = Path(text).read_text(encoding="utf-8")
+    if not text.startswith(("[", "{")):
+        try:
+            text = Path(text).read_text(encoding="utf-8")
+        except OSError as e:
+            raise InvalidInput(f"QUARTIER_REPORT_CATEGORIES: {e}") from None
     return parse_categories(text)
 
 

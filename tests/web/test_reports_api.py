@@ -241,6 +241,9 @@ def test_contests_are_for_readable_datasets_and_their_steward(api):
     assert body["counts"] == {"wrong": 1}
     assert body["contests"][0]["dataset_version"] == version
     assert body["contests"][0]["name"] == NAME
+    page = client.get("/catalogue/marches", headers=headers["agent"])
+    assert "« C&#39;est faux ici » 1" in page.text
+    assert 'id="contests"' not in client.get("/catalogue/marches").text
     for who in ("anonymous", "benevole", "lecteur"):
         assert client.get(
             "/api/datasets/marches/contests", headers=headers[who]

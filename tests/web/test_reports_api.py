@@ -271,3 +271,17 @@ def test_rate_limit_refuses_a_burst_from_one_address_only(store):
     assert _file(first, new_id()).status_code == 201
     assert _file(first, new_id()).status_code == 429
     assert _file(second, new_id()).status_code == 201
+
+
+def test_signed_in_browser_needs_the_csrf_token(api):
+    client, _, store = api
+    session = client.post(
+        "/api/session", json={"username": "benevole", "password": "un-mot-de-passe"}
+    )
+    assert session.status_code == 200, session.text
+    csrf = session.json()["csrf_token"]
+    rid = new_id()
+    assert _file(client, rid).status_code == 403  # a cookie without its token
+    r = _file(client, rid, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201 and r.json()["reporter"] == "benevole"
+    assert store.get_report(rid).reporter == "benevole"

@@ -185,3 +185,51 @@ def visible_columns(p: Principal, ds: Dataset, columns: Sequence[str]) -> list[s
     """``columns`` minus the sensitive ones ``p`` may not see."""
     hidden = hidden_fields(p, ds)
     return [c for c in columns if c not in hidden]
+
+
+# ---------------------------------------------------------------- reports
+# A report's personal data (name, contact, reporter account) is seen only by
+# those who handle it and by the reporter themself; see docs/reports.md.
+
+
+def can_handle_report(p: Principal, organisation: str | None) -> bool:
+    """May ``p`` change the status of, hide, and see the personal data of the
+    reports ``organisation`` handles? Its admins, stewards and moderators;
+    platform admins handle every report (and those of no organisation)."""
+    if p.is_admin:
+        return True
+    return bool(organisation) and p.roles.get(organisation or "") in _CUSTODIANS
+
+
+def handled_organisations(p: Principal) -> list[str] | None:
+    """The organisations whose reports ``p`` handles (None: all of them)."""
+    if p.is_admin:
+        return None
+    return sorted(org for org, role in p.roles.items() if role in _CUSTODIANS)
+
+
+def is_reporter(p: Principal, reporter: str) -> bool:
+    return p.authenticated and bool(reporter) and p.username == reporter
+
+
+def can_see_report_private(p: Principal, organisation: str, reporter: str) -> bool:
+    """Name, contact and account of whoever sent the report."""
+    return can_handle_report(p, organisation) or is_reporter(p, reporter)
+
+
+def can_see_report(
+    p: Principal,
+    *,
+    organisation: str,
+    reporter: str,
+    hidden: bool,
+    contest_of: Dataset | None = None,
+) -> bool:
+    """Public reports are seen by all; hidden ones by their handlers (and
+    reporter). A contest is seen by its handlers and author only, and only
+    while they may read the dataset it is about."""
+    if contest_of is not None:
+        return can_read(p, contest_of) and can_see_report_private(
+            p, organisation, reporter
+        )
+    return not hidden or can_see_report_private(p, organisation, reporter)

@@ -35,3 +35,11 @@ class TooManyAttempts(PermissionDenied):
 
 class TooLarge(InvalidInput):
     """An upload or a request exceeds a configured limit."""
+
+
+class RateLimited(TooManyAttempts):
+    """Too many requests from one client: ``retry_after`` seconds to wait."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -24,6 +24,15 @@ Every setting can come from the environment with the prefix ``QUARTIER_``:
   internet works.
 - ``QUARTIER_BASEMAP_ATTRIBUTION`` — the attribution that base map requires
   (for example ``© OpenStreetMap contributors``).
+- ``QUARTIER_RATE_LIMIT_PER_MINUTE`` — requests per minute one client address
+  may make to rate-limited public endpoints (reports, contests; default 6;
+  0 disables the limit).
+- ``QUARTIER_RATE_LIMIT_BURST`` — how many such requests may come at once
+  before the per-minute rate applies (default 10).
+- ``QUARTIER_REPORT_CATEGORIES`` — the categories of residents' reports, as
+  inline JSON or the path of a JSON file: a list of ``{"code", "label",
+  "label_en", "organisation"}``; the organisation's moderators handle that
+  category (default: built-in French/English categories, handled by admins).
 """
 
 from __future__ import annotations
@@ -52,6 +61,9 @@ class Settings:
     webhook_private: int = 0
     basemap_url: str = ""
     basemap_attribution: str = ""
+    rate_limit_per_minute: int = 6
+    rate_limit_burst: int = 10
+    report_categories: str = ""
 
 
 def load_settings(

@@ -126,7 +126,8 @@ def test_popup_and_shareable_view(page, portal, building) -> None:
     assert popup.get_by_role("heading").inner_text() == "Bâtiments (extrait OSM 2018)"
     keys = popup.locator("th").all_inner_texts()
     assert "osm_id" in keys and "building" in keys
-    assert popup.get_by_role("link").get_attribute("href") == "/catalogue/batiments"
+    sheet = popup.get_by_role("link", name="Voir la fiche du jeu de données")
+    assert sheet.get_attribute("href") == "/catalogue/batiments"
 
     # toggling a layer and moving update the URL; a reload restores them
     page.get_by_label("Écoles", exact=True).check()

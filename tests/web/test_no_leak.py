@@ -202,6 +202,10 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         "/api/profiles/centre",
         "/analyses",
         "/analyses/exposure",
+        # residents' reports: list, GeoJSON, the portal's page
+        "/api/reports",
+        "/api/reports?format=geojson",
+        "/signalements",
     ):
         get(url)
     for slug in slugs:
@@ -346,3 +350,65 @@ def _write_again(store, slug: str, marker: str) -> None:
         fields=[Field("nom", FieldType.TEXT), Field("telephone", FieldType.TEXT)],
         geometry_type="POINT",
     )
+
+
+def test_reports_personal_data_leaks_nowhere(city, tmp_path):
+    """A report's and a contest's name, contact and account, and the GPS
+    position in a photo's EXIF, appear in no byte a visitor or a partner
+    gets; the organisation that handles them sees them."""
+    from reportutil import CONTACT, GPS_MARK, NAME, form, jpeg_with_exif, new_id
+
+    store, tokens = city
+    categories = json.dumps([{"code": "dechets", "label": "D", "organisation": "ong"}])
+    rid, cid, signed = new_id(), new_id(), new_id()
+    private = (NAME, CONTACT, GPS_MARK)
+    partner = {"Authorization": f"Bearer {tokens['partenaire']}"}
+    with make_client(store, report_categories=categories) as client:
+        photo = [("photos", ("p.jpg", jpeg_with_exif(), "image/jpeg"))]
+        filed = client.post("/api/reports", data=form(rid), files=photo)
+        assert filed.status_code == 201, filed.text
+        # signed by the partner: only its handlers and the partner see the account
+        own = form(signed, name="Partenaire-Nom", contact="Partenaire-Tel")
+        mine = client.post("/api/reports", data=own, headers=partner)
+        assert mine.status_code == 201, mine.text
+        contest = client.post(
+            "/api/datasets/jeu_public/features/1/contest",
+            data={"id": cid, "verdict": "wrong", "dataset_version": "1",
+                  "name": NAME, "contact": CONTACT},
+        )  # fmt: skip
+        assert contest.status_code == 201, contest.text
+        slugs = [f"jeu_{level}" for level in LEVELS]
+        extra = (
+            f"/api/reports/{rid}",
+            f"/api/reports/{rid}/photos/1",
+            f"/signalements/{rid}",
+            f"/api/reports/{cid}",
+            "/api/datasets/jeu_public/contests",
+            "/console/signalements",
+        )
+        for headers in ({}, partner):
+            text = _everything(client, headers, slugs, tmp_path)
+            text += "".join(
+                client.get(u, headers=headers).content.decode("utf-8", "replace")
+                for u in extra
+            )
+            for secret in private:
+                assert secret not in text, f"{secret} leaked"
+            if not headers:  # no output names who sent a report
+                assert '"reporter"' not in text and "Partenaire-Tel" not in text
+                assert "reporter" not in client.get(f"/api/reports/{signed}").json()
+        custodian = {"Authorization": f"Bearer {tokens['gardien']}"}
+        seen = client.get(f"/api/reports/{rid}", headers=custodian).text
+        assert NAME in seen and CONTACT in seen
+        assert (
+            "partenaire" in client.get(f"/api/reports/{signed}", headers=custodian).text
+        )
+        assert (
+            "Partenaire-Tel"
+            in client.get(f"/api/reports/{signed}", headers=partner).text
+        )
+        contests = client.get("/api/datasets/jeu_public/contests", headers=custodian)
+        assert NAME in contests.text
+        # the photo keeps no EXIF, even for those who handle the report
+        photo_bytes = client.get(f"/api/reports/{rid}/photos/1", headers=custodian)
+        assert GPS_MARK.encode() not in photo_bytes.content

@@ -40,6 +40,7 @@ from quartier.storage import schema as s
 from quartier.storage.accounts import AccountsMixin
 from quartier.storage.forms import FormsMixin
 from quartier.storage.query import QueryMixin
+from quartier.storage.reports import ReportsMixin
 from quartier.storage.tables import BBox, FeatureTables
 from quartier.storage.tiles import TilesMixin
 
@@ -126,11 +127,11 @@ def _upgrade(conn: sa.Connection, found: int) -> None:
     )
 
 
-class SqlStore(AccountsMixin, FormsMixin, QueryMixin, TilesMixin, FeatureTables):
-    """The store protocol, implemented once over SQLAlchemy Core.
-
-    Subclasses supply the feature-table operations of their format.
-    """
+class SqlStore(
+    AccountsMixin, FormsMixin, ReportsMixin, QueryMixin, TilesMixin, FeatureTables
+):
+    """The store protocol, implemented once over SQLAlchemy Core (a mixin per
+    area); subclasses supply the feature-table operations of their format."""
 
     kind: str = ""
     engine: sa.Engine

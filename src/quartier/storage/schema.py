@@ -260,3 +260,54 @@ attachments = sa.Table(
     sa.Column("sha256", sa.Text, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
+
+#: residents' reports and contests of features; ``id`` (a client UUID) is the
+#: idempotency key; ``status`` mirrors the last status event
+reports = sa.Table(
+    "quartier_reports",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False, default=""),
+    sa.Column("organisation", sa.Text, nullable=False, default=""),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("hidden", sa.Boolean, nullable=False, default=False),
+    sa.Column("created", sa.Text, nullable=False, index=True),
+    sa.Column("updated", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False, default=""),
+    sa.Column("contact", sa.Text, nullable=False, default=""),
+    sa.Column("reporter", sa.Text, nullable=False, default=""),
+    sa.Column("dataset", sa.Text, index=True),
+    sa.Column("feature_id", sa.Text),
+    sa.Column("dataset_version", sa.Integer),
+    sa.Column("verdict", sa.Text),
+)
+
+#: a report's history: rows are only ever added
+report_events = sa.Table(
+    "quartier_report_events",
+    metadata,
+    sa.Column("report_id", sa.Text, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("actor", sa.Text, nullable=False, default=""),
+    sa.Column("organisation", sa.Text, nullable=False, default=""),
+)
+
+#: a report's photos (metadata stripped before they are stored)
+report_photos = sa.Table(
+    "quartier_report_photos",
+    metadata,
+    sa.Column("report_id", sa.Text, primary_key=True),
+    sa.Column("n", sa.Integer, primary_key=True),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)

@@ -53,7 +53,11 @@ def error_response(status: int, code: str, description: str) -> JSONResponse:
 
 async def _quartier_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, QuartierError)
-    return error_response(status_of(exc), type(exc).__name__, str(exc))
+    response = error_response(status_of(exc), type(exc).__name__, str(exc))
+    retry = getattr(exc, "retry_after", None)
+    if retry is not None:
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

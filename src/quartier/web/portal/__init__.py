@@ -21,6 +21,7 @@ def routers() -> list[APIRouter]:
         explorer,
         profiles,
         public,
+        reports,
     )
 
     return [
@@ -31,4 +32,6 @@ def routers() -> list[APIRouter]:
         auth.router,
         console.router,
         console_forms.router,
+        reports.router,
+        reports.console_router,
     ]

@@ -90,6 +90,7 @@ STRINGS = {
     "none": _("Aucun lieu trouvé."),
     "failed": _("La recherche a échoué ; réessayez."),
     "searching": _("Recherche…"),
+    "contest": _("C'est juste ? C'est faux ici ? Donnez votre avis"),
 }
 
 
@@ -106,6 +107,8 @@ class Layer:
     attribution: str
     #: colour by a field's classes: {"field", "values", "colours"} (results)
     classes: dict[str, Any] | None = None
+    #: the version the tiles show (a resident's contest names it)
+    version: int = 0
 
     @property
     def swatch(self) -> str:
@@ -178,6 +181,7 @@ def map_layers(store: SqlStore, pg: Page, visible: list[Dataset]) -> list[Layer]
             base=roles.get(d.slug),
             attribution=d.attribution,
             classes=_classes(store, d, access.hidden_fields(pg.who, d)),
+            version=d.current_version,
         )
         for d in spatial
     ]

@@ -17,6 +17,7 @@ from quartier import access
 from quartier.access import Principal
 from quartier.domain import AccessLevel, Dataset
 from quartier.domain.actors import ActorKind
+from quartier.domain.reports import ReportKind
 from quartier.i18n import Translator
 from quartier.services.downloads import formats_for
 from quartier.services.search import FRESHNESS, CatalogueQuery
@@ -134,7 +135,15 @@ def dataset_page(request: Request, who: Caller, slug: str) -> HTMLResponse:
         levels=dict(labels.access_levels(pg.t)),
         field_types=labels.field_types(pg.t),
         geometry=labels.geometry(pg.t, ds.geometry_type),
+        contests=_contest_counts(ctx.store, who, ds),
     )
+
+
+def _contest_counts(store: Any, who: Any, ds: Any) -> dict[str, int] | None:
+    """Residents' opinions on the features, for the dataset's staff only."""
+    if not access.can_handle_report(who, ds.steward or ds.producer or ""):
+        return None
+    return store.count_reports(kind=ReportKind.CONTEST, dataset=ds.slug)  # type: ignore[no-any-return]
 
 
 @router.get("/charte")

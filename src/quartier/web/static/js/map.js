@@ -146,7 +146,7 @@ function featureAt(point) {
   return found.find((f) => !f.layer.metadata.base) || found[0] || null;
 }
 
-function popupContent(feature) {
+function popupContent(feature, lngLat) {
   const slug = feature.layer.metadata.dataset;
   const root = document.createElement("div");
   root.className = "feature-popup";
@@ -177,7 +177,25 @@ function popupContent(feature) {
   const p = document.createElement("p");
   p.append(link);
   root.append(p);
+  root.append(contestLink(slug, feature, lngLat));
   return root;
+}
+
+// "c'est juste / c'est faux ici": names the feature and the version shown
+function contestLink(slug, feature, lngLat) {
+  const p = document.createElement("p");
+  const version = layers.get(slug).version;
+  if (feature.id === undefined || feature.id === null || !version) return p;
+  const query = new URLSearchParams({
+    jeu: slug, objet: String(feature.id), version: String(version),
+    lon: lngLat.lng.toFixed(6), lat: lngLat.lat.toFixed(6),
+  });
+  const a = document.createElement("a");
+  a.href = `/signalements/contester?${query}`;
+  a.className = "contest";
+  a.textContent = S.contest;
+  p.append(a);
+  return p;
 }
 
 function openPopup(point, lngLat) {
@@ -187,7 +205,7 @@ function openPopup(point, lngLat) {
   if (!feature) return;
   popup = new maplibregl.Popup({ maxWidth: "22rem", focusAfterOpen: true })
     .setLngLat(lngLat)
-    .setDOMContent(popupContent(feature))
+    .setDOMContent(popupContent(feature, lngLat))
     .addTo(map);
 }
 

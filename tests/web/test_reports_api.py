@@ -1,0 +1,287 @@
+"""``/api/reports`` and contests on both stores: idempotent filing, field
+errors, masking of personal data, moderation by the responsible
+organisation, hiding, an append-only history, and the rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from apiutil import city
+from fastapi.testclient import TestClient
+from reportutil import (
+    CATEGORIES,
+    CONTACT,
+    GPS_MARK,
+    NAME,
+    form,
+    jpeg_with_exif,
+    new_id,
+    png,
+)
+from webutil import make_client
+
+from quartier.domain.workspace import Workspace
+
+
+@pytest.fixture
+def api(store) -> Iterator[tuple[TestClient, dict, object]]:
+    headers = city(store)
+    store.set_workspace(
+        Workspace(
+            "Kisenso",
+            32733,
+            boundary_wkt="POLYGON((15.3 -4.45,15.4 -4.45,"
+            "15.4 -4.38,15.3 -4.38,15.3 -4.45))",
+        )  # fmt: skip
+    )
+    with make_client(
+        store, report_categories=CATEGORIES, rate_limit_per_minute=0
+    ) as client:
+        yield client, headers, store
+
+
+def _file(client, rid, headers=None, photos=(), **values):
+    files = [("photos", (name, data, kind)) for name, data, kind in photos]
+    return client.post(
+        "/api/reports", data=form(rid, **values), files=files or None, headers=headers
+    )
+
+
+def test_anonymous_report_is_idempotent_and_masked(api):
+    client, headers, store = api
+    rid = new_id()
+    photo = ("IMG_0001.jpg", jpeg_with_exif(), "image/jpeg")
+    r = _file(client, rid, photos=[photo])
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["new"] and body["status"] == "received"
+    assert NAME not in r.text and CONTACT not in r.text  # not even to the sender
+    again = _file(client, rid, photos=[photo])
+    assert again.status_code == 200 and not again.json()["new"]
+    assert len(client.get("/api/reports").json()["reports"]) == 1
+    conflict = _file(client, rid, description="autre chose")
+    assert conflict.status_code == 409
+    # the photo: stripped of EXIF and comment, served as a sandboxed download
+    p = client.get(f"/api/reports/{rid}/photos/1")
+    assert p.status_code == 200
+    assert GPS_MARK.encode() not in p.content and NAME.encode() not in p.content
+    assert p.content.startswith(b"\xff\xd8") and b"pixels" in p.content
+    assert p.headers["content-security-policy"].startswith("sandbox")
+    assert p.headers["content-disposition"].startswith("attachment")
+    # the moderator of the city sees the personal data, others do not
+    for who, sees in (
+        ("agent", True),
+        ("admin", True),
+        ("benevole", False),
+        ("gardienne", False),
+        ("anonymous", False),
+    ):
+        one = client.get(f"/api/reports/{rid}", headers=headers[who])
+        assert one.status_code == 200
+        assert (NAME in one.text and CONTACT in one.text) is sees, who
+        listed = client.get("/api/reports", headers=headers[who])
+        assert (NAME in listed.text) is sees, who
+    geo = client.get("/api/reports?format=geojson")
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    assert geo.json()["features"][0]["geometry"]["coordinates"] == [15.3405, -4.4105]
+    assert NAME not in geo.text and CONTACT not in geo.text
+
+
+def test_signed_report_is_seen_by_its_reporter(api):
+    client, headers, _ = api
+    rid = new_id()
+    r = _file(client, rid, headers=headers["lecteur"], category="autre")
+    assert r.status_code == 201
+    assert r.json()["reporter"] == "lecteur" and r.json()["name"] == NAME
+    assert NAME not in client.get(f"/api/reports/{rid}").text
+    mine = client.get(f"/api/reports/{rid}", headers=headers["lecteur"])
+    assert mine.json()["contact"] == CONTACT
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"id": "pas-un-uuid"}, "id"),
+        ({"lon": "200"}, "lon"),
+        ({"lat": "nan"}, "lat"),
+        ({"lon": "10.0"}, "outside the city"),
+        ({"category": "volcan"}, "category"),
+        ({"description": "x" * 2001}, "description"),
+        ({"contact": "y" * 201}, "contact"),
+    ],
+)
+def test_bad_input_names_the_field_and_changes_nothing(api, values, field):
+    client, _, store = api
+    values = dict(values)  # shared by both stores' runs
+    rid = values.pop("id", None) or new_id()
+    r = _file(client, rid, **values)
+    assert r.status_code == 400, r.text
+    assert field in r.json()["description"]
+    assert client.get("/api/reports").json()["reports"] == []
+
+
+def test_photos_must_be_images(api):
+    client, _, _ = api
+    svg = ("x.svg", b"<svg onload='alert(1)'/>", "image/svg+xml")
+    r = _file(client, new_id(), photos=[svg])
+    assert r.status_code == 400 and "photos[1]" in r.json()["description"]
+    broken = ("x.png", png()[:30], "image/png")
+    assert _file(client, new_id(), photos=[broken]).status_code == 400
+    ok = ("ok.png", png(text=GPS_MARK), "image/png")
+    rid = new_id()
+    assert _file(client, rid, photos=[ok]).status_code == 201
+    assert GPS_MARK.encode() not in client.get(f"/api/reports/{rid}/photos/1").content
+    assert client.get("/api/reports").json()["reports"][0]["photos"][0]["type"] == (
+        "image/png"
+    )
+
+
+def test_moderation_history_is_appended_and_public(api):
+    client, headers, _ = api
+    rid = new_id()
+    _file(client, rid)
+    url = f"/api/reports/{rid}/status"
+    refused = client.post(
+        url, json={"status": "in_progress"}, headers=headers["benevole"]
+    )
+    assert refused.status_code == 403
+    assert client.post(url, json={"status": "in_progress"}).status_code == 401
+    other = client.post(
+        url, json={"status": "in_progress"}, headers=headers["gardienne"]
+    )
+    assert other.status_code == 403
+    agent = headers["agent"]
+    r = client.post(
+        url, json={"status": "in_progress", "note": "Équipe envoyée"}, headers=agent
+    )
+    assert r.status_code == 200 and r.json()["status"] == "in_progress"
+    no_reason = client.post(url, json={"status": "rejected"}, headers=agent)
+    assert no_reason.status_code == 400 and "note" in no_reason.json()["description"]
+    bad = client.post(url, json={"status": "received"}, headers=agent)
+    assert bad.status_code == 400
+    client.post(url, json={"status": "resolved", "note": "Nettoyé"}, headers=agent)
+    public = client.get(f"/api/reports/{rid}").json()
+    assert public["status"] == "resolved"
+    steps = [(h["status"], h["note"], h["by"]) for h in public["history"]]
+    assert steps == [
+        ("received", "", ""),
+        ("in_progress", "Équipe envoyée", "ville"),
+        ("resolved", "Nettoyé", "ville"),
+    ]
+    # the account that acted is shown to handlers only
+    assert all("actor" not in h for h in public["history"])
+    assert "agent" not in client.get(f"/api/reports/{rid}").text
+    handler = client.get(f"/api/reports/{rid}", headers=agent).json()
+    assert handler["history"][1]["actor"] == "agent"
+    filtered = client.get("/api/reports?status=resolved&category=dechets").json()
+    assert [x["id"] for x in filtered["reports"]] == [rid]
+
+
+def test_hidden_reports_leave_public_outputs_but_keep_history(api):
+    client, headers, _ = api
+    rid = new_id()
+    _file(client, rid, photos=[("a.png", png(), "image/png")])
+    agent = headers["agent"]
+    assert (
+        client.post(f"/api/reports/{rid}/hide", json={"note": "injurieux"}).status_code
+        == 401
+    )
+    hide = client.post(
+        f"/api/reports/{rid}/hide", json={"note": "injurieux"}, headers=agent
+    )
+    assert hide.status_code == 200 and hide.json()["hidden"] is True
+    for url in (f"/api/reports/{rid}", f"/api/reports/{rid}/photos/1"):
+        assert client.get(url).status_code == 404
+    assert client.get("/api/reports").json()["reports"] == []
+    assert rid not in client.get("/api/reports?format=geojson").text
+    seen = client.get(f"/api/reports/{rid}", headers=agent).json()
+    assert [h["action"] for h in seen["history"]] == ["created", "hidden"]
+    shown = client.post(
+        f"/api/reports/{rid}/hide", json={"hidden": False}, headers=agent
+    )
+    assert shown.json()["hidden"] is False
+    assert client.get(f"/api/reports/{rid}").status_code == 200
+
+
+def test_contests_are_for_readable_datasets_and_their_steward(api):
+    client, headers, store = api
+    version = store.get_dataset("marches").current_version
+    rid = new_id()
+    url = "/api/datasets/marches/features/1/contest"
+    data = {
+        "id": rid,
+        "verdict": "wrong",
+        "dataset_version": str(version),
+        "description": "Ce marché a fermé",
+        "name": NAME,
+    }
+    r = client.post(url, data=data)
+    assert r.status_code == 201, r.text
+    assert r.json()["dataset_version"] == version and r.json()["feature_id"] == "1"
+    assert client.post(url, data=data).status_code == 200  # a retry
+    # a restricted dataset does not exist for an anonymous resident
+    hidden = client.post(
+        "/api/datasets/dossiers/features/1/contest", data=data | {"id": new_id()}
+    )
+    assert hidden.status_code == 404
+    bad = client.post(url, data=data | {"id": new_id(), "dataset_version": "99"})
+    assert bad.status_code == 400 and "dataset_version" in bad.json()["description"]
+    missing = client.post(
+        "/api/datasets/marches/features/999/contest", data=data | {"id": new_id()}
+    )
+    assert missing.status_code == 400 and "feature_id" in missing.json()["description"]
+    # contests are not public reports
+    assert client.get("/api/reports").json()["reports"] == []
+    assert client.get(f"/api/reports/{rid}").status_code == 404
+    # marches: produced by ong, stewarded by ville → the city's staff see them
+    listed = client.get("/api/datasets/marches/contests", headers=headers["agent"])
+    assert listed.status_code == 200
+    body = listed.json()
+    assert body["counts"] == {"wrong": 1}
+    assert body["contests"][0]["dataset_version"] == version
+    assert body["contests"][0]["name"] == NAME
+    page = client.get("/catalogue/marches", headers=headers["agent"])
+    assert "« C&#39;est faux ici » 1" in page.text
+    assert 'id="contests"' not in client.get("/catalogue/marches").text
+    for who in ("anonymous", "benevole", "lecteur"):
+        assert client.get(
+            "/api/datasets/marches/contests", headers=headers[who]
+        ).status_code in (401, 404)
+
+
+def test_rate_limit_refuses_a_burst_from_one_address_only(store):
+    city(store)
+    with make_client(
+        store, report_categories=CATEGORIES, rate_limit_per_minute=1, rate_limit_burst=3
+    ) as client:
+        codes = [_file(client, new_id()).status_code for _ in range(5)]
+        assert codes == [201, 201, 201, 429, 429]
+        refused = _file(client, new_id())
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "trop de requêtes" in refused.json()["description"]
+        # reads are not limited
+        assert client.get("/api/reports").status_code == 200
+    # another address has its own bucket
+    app = make_client(
+        store, report_categories=CATEGORIES, rate_limit_per_minute=1, rate_limit_burst=1
+    ).app
+    first = TestClient(app, client=("10.0.0.1", 1000))
+    second = TestClient(app, client=("10.0.0.2", 1000))
+    assert _file(first, new_id()).status_code == 201
+    assert _file(first, new_id()).status_code == 429
+    assert _file(second, new_id()).status_code == 201
+
+
+def test_signed_in_browser_needs_the_csrf_token(api):
+    client, _, store = api
+    session = client.post(
+        "/api/session", json={"username": "benevole", "password": "un-mot-de-passe"}
+    )
+    assert session.status_code == 200, session.text
+    csrf = session.json()["csrf_token"]
+    rid = new_id()
+    assert _file(client, rid).status_code == 403  # a cookie without its token
+    r = _file(client, rid, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201 and r.json()["reporter"] == "benevole"
+    assert store.get_report(rid).reporter == "benevole"

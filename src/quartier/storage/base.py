@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
-from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -38,6 +37,7 @@ from quartier.domain.versioning import diff_states, row_hashes, summarise
 from quartier.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from quartier.storage import schema as s
 from quartier.storage.accounts import AccountsMixin
+from quartier.storage.audit import AuditMixin, now
 from quartier.storage.forms import FormsMixin
 from quartier.storage.query import QueryMixin
 from quartier.storage.reports import ReportsMixin
@@ -53,10 +53,6 @@ HASH_COL = "quartier_hash"
 RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "quartier_")
 RESERVED_COLUMNS = {"fid", "geom", "geometry", VERSION_COL, VERSION_TO_COL, HASH_COL}
 Progress = Callable[[int], None]
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _fields_json(fs: Iterable[Field]) -> str:
@@ -128,7 +124,13 @@ def _upgrade(conn: sa.Connection, found: int) -> None:
 
 
 class SqlStore(
-    AccountsMixin, FormsMixin, ReportsMixin, QueryMixin, TilesMixin, FeatureTables
+    AccountsMixin,
+    AuditMixin,
+    FormsMixin,
+    ReportsMixin,
+    QueryMixin,
+    TilesMixin,
+    FeatureTables,
 ):
     """The store protocol, implemented once over SQLAlchemy Core (a mixin per
     area); subclasses supply the feature-table operations of their format."""
@@ -657,59 +659,3 @@ class SqlStore(
         if version is None or version == ds.current_version:
             return ds.feature_count
         return self.get_version(slug, version).feature_count
-
-    # ----------------------------------------------------------------- audit
-    def audit(
-        self,
-        *,
-        actor: str,
-        action: str,
-        target: str,
-        detail: dict | None = None,
-        at: str | None = None,
-    ) -> None:
-        """Record a write (or a read of restricted data) in the audit log."""
-        with self._write() as conn:
-            conn.execute(
-                s.audit.insert().values(
-                    at=at or now(),
-                    actor=actor,
-                    action=action,
-                    target=target,
-                    detail=json.dumps(detail or {}, default=str),
-                )
-            )
-
-    def list_audit(
-        self,
-        *,
-        limit: int | None = 100,
-        offset: int = 0,
-        actor: str | None = None,
-        action: str | None = None,
-        target: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Newest first; ``limit=None`` for the whole log.
-
-        Filters, in SQL: ``actor`` (case-insensitive), ``action`` (exact, or a
-        family: ``user`` matches ``user.add``), ``target`` (exact; a dataset's
-        slug also matches its ``slug@version`` entries).
-        """
-        t = s.audit
-        query = sa.select(t).order_by(t.c.id.desc())
-        if actor:
-            query = query.where(sa.func.lower(t.c.actor) == actor.casefold())
-        if action:
-            query = query.where(
-                (t.c.action == action)
-                | t.c.action.startswith(action + ".", autoescape=True)
-            )
-        if target:
-            query = query.where(
-                (t.c.target == target)
-                | t.c.target.startswith(target + "@", autoescape=True)
-            )
-        query = query.limit(limit).offset(offset or None)
-        with self._read() as conn:
-            rows = conn.execute(query).mappings()
-            return [dict(r, detail=json.loads(r["detail"])) for r in rows]

@@ -38,6 +38,7 @@ from quartier.domain.versioning import diff_states, row_hashes, summarise
 from quartier.errors import Conflict, InvalidInput, NotFound
 from quartier.storage import schema as s
 from quartier.storage.accounts import AccountsMixin
+from quartier.storage.campaigns import CampaignsMixin
 from quartier.storage.forms import FormsMixin
 from quartier.storage.query import QueryMixin
 from quartier.storage.tables import BBox, FeatureTables
@@ -119,7 +120,8 @@ def _upgrade(conn: sa.Connection, found: int) -> None:
     )
 
 
-class SqlStore(AccountsMixin, FormsMixin, QueryMixin, TilesMixin, FeatureTables):
+class SqlStore(AccountsMixin, CampaignsMixin, FormsMixin, QueryMixin, TilesMixin,
+               FeatureTables):  # fmt: skip
     """The store protocol, implemented once over SQLAlchemy Core.
 
     Subclasses supply the feature-table operations of their format.

@@ -16,6 +16,7 @@ def routers() -> list[APIRouter]:
     from quartier.web.portal import (
         analyses,
         auth,
+        campaigns,
         console,
         console_forms,
         explorer,
@@ -31,4 +32,6 @@ def routers() -> list[APIRouter]:
         auth.router,
         console.router,
         console_forms.router,
+        campaigns.router,
+        campaigns.console_router,
     ]

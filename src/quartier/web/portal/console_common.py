@@ -81,6 +81,8 @@ def sections(p: Principal) -> list[tuple[str, str, str]]:
         out.append(("users", "/console/utilisateurs", _("Utilisateurs et rôles")))
     if p.is_admin or p.roles:
         out.append(("forms", "/console/formulaires", _("Formulaires")))
+    if is_editor(p):
+        out.append(("campaigns", "/console/campagnes", _("Campagnes")))
     out.append(("tokens", "/console/jetons", _("Jetons d'API")))
     if is_editor(p) or is_manager(p):
         out.append(("journal", "/console/journal", _("Journal")))

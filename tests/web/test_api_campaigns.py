@@ -113,14 +113,22 @@ def test_lock_map_validate_and_stats(city):
     assert r.status_code == 200 and r.json()["properties"]["state"] == "validated"
     assert [e["action"] for e in r.json()["history"]] == ["lock", "mapped", "lock", "validate"]
 
+    # a validator who mapped a cell may not validate it
+    own = "/api/campaigns/kisenso/tasks/6"
+    assert client.post(own + "/lock", headers=h["moderatrice"]).status_code == 200
+    assert client.post(own + "/mapped", headers=h["moderatrice"]).status_code == 200
+    r = client.post(own + "/lock", headers=h["moderatrice"])
+    assert r.status_code == 403 and "someone else must validate it" in r.text
+
     progress = client.get("/api/campaigns/kisenso").json()["progress"]
     assert progress["by_state"]["validated"] == 1
     assert progress["validated_pct"] == round(100 / 9, 1)
     staff = client.get("/api/campaigns/kisenso/stats", headers=h["moderatrice"]).json()
     rows = {u["user"]: u for u in staff["users"]}
     assert rows["awa"]["mapped"] == 1 and rows["moderatrice"]["validated"] == 1
+    assert rows["moderatrice"]["mapped"] == 1
     assert rows["awa"]["submissions"] == {"approved": 1}
-    assert staff["submissions"] == {"approved": 1} and staff["activity"][0]["mapped"] == 1
+    assert staff["submissions"] == {"approved": 1} and staff["activity"][0]["mapped"] == 2
     public = client.get("/api/campaigns/kisenso/stats").json()
     assert public["users"] == [] and public["contributors"] == 2  # names stay private
     own = client.get("/api/campaigns/kisenso/stats", headers=h["awa"]).json()

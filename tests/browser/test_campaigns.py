@@ -103,3 +103,21 @@ def test_campaign_end_to_end(page, portal, shot) -> None:
     expect(row.nth(1)).to_have_text("1")  # A: 1 mapped
     expect(page.locator('#campaign-stats tr[data-user="ong"] td').nth(2)).to_have_text("1")
     shot(page, "campaign", full_page=True)
+
+    # the campaign pages fit a 360 px phone and label every control
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in (f"/campagnes/{SLUG}", "/campagnes", "/console/campagnes"):
+        page.goto(portal.url + path)
+        overflow = page.evaluate(
+            "() => document.scrollingElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input, select, textarea, button')]
+                .filter(el => el.type !== 'hidden')
+                .filter(el => !(el.labels && el.labels.length)
+                          && !el.getAttribute('aria-label')
+                          && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+                .map(el => el.outerHTML)"""
+        )
+        assert unlabelled == [], path

@@ -223,6 +223,8 @@ def patch_campaign(
     """Change status (draft, active, closed), texts, dates, forms."""
     access.require_signed_in(who)
     changes = body.model_dump(exclude_unset=True)
+    # null clears the target dataset; for every other member it means "no change"
+    changes = {k: v for k, v in changes.items() if v is not None or k == "dataset"}
     if "forms" in changes:
         changes["forms"] = tuple(changes["forms"])
     return _json(svc.update_campaign(ctx.store, who, slug, **changes), who, base)

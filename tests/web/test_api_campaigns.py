@@ -170,3 +170,28 @@ def test_concurrent_lock_over_http(city):
     for t in threads:
         t.join()
     assert sorted(codes) == [200, 409]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"organisation": "inconnue"}, "no organisation 'inconnue'"),
+        ({"forms": ["absent"]}, "forms: no form 'absent'"),
+        ({"dataset": "absent"}, "dataset: no dataset 'absent'"),
+        ({"starts": "2026-12-01", "ends": "2026-11-01"}, "ends: before starts"),
+        ({"starts": "demain"}, "starts: expected a date"),
+        ({"bbox": [15.34, -4.43, 15.33, -4.42]}, "bbox: expected min_lon"),
+        ({"bbox": None, "area": {"type": "Point", "coordinates": [15.3, -4.4]}},
+         "expected a polygon"),
+        ({"bbox": None, "area": {"type": "Nope"}}, "area: not a GeoJSON"),
+        ({"bbox": None, "area_dataset": "absent", "where_field": "name",
+          "where_value": "x"}, "no dataset 'absent'"),
+        ({"slug": "Mauvais Nom"}, "slug"),
+    ],
+)
+def test_bad_input_is_named_and_changes_nothing(city, changes, message):
+    client, store, h = city
+    r = create(client, h["gardienne"], **changes)
+    assert r.status_code in (400, 422), r.text
+    assert message in r.text
+    assert store.list_campaigns() == []

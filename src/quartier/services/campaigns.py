@@ -52,7 +52,13 @@ def area_from_geojson(data: Any) -> shapely.Geometry:
             geoms = [shapely.geometry.shape(data["geometry"])]
         else:
             geoms = [shapely.geometry.shape(data)]
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        shapely.errors.ShapelyError,
+    ) as e:
         raise InvalidInput(f"area: not a GeoJSON geometry or features ({e})") from None
     return _polygonal(shapely.union_all(geoms), "area")
 

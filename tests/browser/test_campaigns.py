@@ -104,6 +104,15 @@ def test_campaign_end_to_end(page, portal, shot) -> None:
     expect(page.locator('#campaign-stats tr[data-user="ong"] td').nth(2)).to_have_text("1")
     shot(page, "campaign", full_page=True)
 
+    # the steward closes the campaign from the console
+    page.goto(portal.url + "/console/campagnes")
+    row = page.locator(f'#campaigns tr[data-campaign="{SLUG}"]')
+    row.get_by_label("État de la campagne").select_option("closed")
+    row.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#console-status")).to_have_text("État de la campagne enregistré.")
+    page.goto(portal.url + "/campagnes")
+    expect(card).to_contain_text("Terminée")
+
     # the campaign pages fit a 360 px phone and label every control
     page.set_viewport_size({"width": 360, "height": 740})
     for path in (f"/campagnes/{SLUG}", "/campagnes", "/console/campagnes"):

@@ -69,6 +69,10 @@ def test_campaign_end_to_end(page, portal, shot) -> None:
     expect(panel.get_by_role("heading", name="Case 1")).to_be_visible()
     panel.get_by_role("button", name="Je prends cette case").click()
     expect(panel.locator("[data-cell-state]")).to_have_text("État : Réservée")
+    page.wait_for_function(  # the map shows it taken, in its colour
+        "() => window.quartierCampaign.querySourceFeatures('cells')"
+        ".some(f => f.properties.cell === 1 && f.properties.state === 'locked')"
+    )
     shot(page, "campaign-locked")
     panel.get_by_role("button", name="Marquer comme cartographiée").click()
     expect(panel.locator("[data-cell-state]")).to_have_text("État : Cartographiée")
@@ -98,6 +102,7 @@ def test_campaign_end_to_end(page, portal, shot) -> None:
     expect(panel.locator(".cell-history")).to_contain_text("awa")
 
     page.reload()
+    expect(page.locator("#campaign-map")).to_have_attribute("data-ready", "true")
     expect(page.locator("#progress-text")).to_contain_text("7,1 % validées")
     row = page.locator('#campaign-stats tr[data-user="awa"] td')
     expect(row.nth(1)).to_have_text("1")  # A: 1 mapped

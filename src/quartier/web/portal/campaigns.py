@@ -54,7 +54,9 @@ def campaign_page(request: Request, who: Caller, slug: CampaignSlug) -> HTMLResp
     pg = page(request, who)
     store = context(request).store
     c = svc.visible(store, who, slug)
-    bounds = shapely.from_wkt(c.area_wkt).bounds
+    cells = store.list_cells(slug)
+    shapes = shapely.from_wkt([cell.geometry_wkt for cell in cells] or [c.area_wkt])
+    bounds = shapely.total_bounds(shapes)
     return render(
         pg,
         "campaign.html",

@@ -74,6 +74,9 @@ function render(cell) {
   }
   panel.innerHTML = lines.join("");
   current = p.cell;
+  if (map && map.getLayer("cells-selected")) {
+    map.setFilter("cells-selected", ["==", ["get", "cell"], current]);
+  }
 }
 
 async function open(n) {
@@ -133,6 +136,10 @@ async function start() {
   style.layers.push(
     { id: "cells-fill", type: "fill", source: "cells", paint: { "fill-color": colour, "fill-opacity": 0.55 } },
     { id: "cells-line", type: "line", source: "cells", paint: { "line-color": "#555555", "line-width": 0.6 } },
+    {
+      id: "cells-selected", type: "line", source: "cells", filter: ["==", ["get", "cell"], -1],
+      paint: { "line-color": "#111111", "line-width": 3 },
+    },
   );
   const box = el.dataset.bbox.split(",").map(Number);
   maplibregl.setWorkerUrl(config.worker);

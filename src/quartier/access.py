@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from quartier.domain.accounts import Role
+from quartier.domain.campaigns import Campaign, CampaignStatus
 from quartier.domain.catalogue import AccessLevel, Dataset
 from quartier.errors import NotFound, PermissionDenied, Unauthenticated
 
@@ -233,3 +234,58 @@ def can_see_report(
             p, organisation, reporter
         )
     return not hidden or can_see_report_private(p, organisation, reporter)
+
+
+# ------------------------------------------------------------- campaigns
+# A campaign is seen by everyone once active or closed when it is public,
+# else by its organisation's members; a draft only by its managers. Any
+# signed-in user may map an active public campaign (as in the HOT Tasking
+# Manager); a non-public one takes a contributor role or above in the
+# organisation. Validators are its moderators, stewards and admins; managers
+# (create, edit, change status) its admins and stewards.
+
+
+def can_manage_campaign(p: Principal, organisation: str | None) -> bool:
+    """May ``p`` create or change the campaigns of ``organisation``?"""
+    return can_create(p, organisation)
+
+
+def can_see_campaign(p: Principal, c: Campaign) -> bool:
+    if can_manage_campaign(p, c.organisation):
+        return True
+    if c.status is CampaignStatus.DRAFT:
+        return False
+    return c.public or c.organisation in p.roles
+
+
+def can_map_campaign(p: Principal, c: Campaign) -> bool:
+    """May ``p`` take and map cells (the campaign must be active)?"""
+    if not p.authenticated or c.status is not CampaignStatus.ACTIVE:
+        return False
+    return can_see_campaign(p, c) and (c.public or can_collect(p, c.organisation))
+
+
+def can_validate_campaign(p: Principal, c: Campaign) -> bool:
+    """May ``p`` validate or invalidate what others mapped?"""
+    return can_map_campaign(p, c) and can_moderate(p, c.organisation)
+
+
+def can_see_contributors(p: Principal, c: Campaign) -> bool:
+    """User names in a campaign's statistics and cell histories are personal
+    data: shown to its validators and managers only (others see counts, and
+    their own name)."""
+    return can_moderate(p, c.organisation) or can_manage_campaign(p, c.organisation)
+
+
+def require_see_campaign(p: Principal, c: Campaign) -> Campaign:
+    if not can_see_campaign(p, c):
+        raise NotFound(f"no campaign {c.slug!r}")
+    return c
+
+
+def require_manage_campaign(p: Principal, organisation: str) -> None:
+    if not can_manage_campaign(p, organisation):
+        raise PermissionDenied(
+            f"{p.label} may not manage campaigns of {organisation!r}: it takes an "
+            "admin or steward role there"
+        )

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from quartier.cli_analyze import analyze_app
+from quartier.cli_campaigns import campaigns_app
 from quartier.cli_forms import forms_app
 from quartier.cli_users import users_app
 from quartier.domain import ActorKind, Organisation
@@ -29,6 +30,7 @@ app.add_typer(orgs_app, name="organisations")
 app.add_typer(users_app, name="users")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(forms_app, name="forms")
+app.add_typer(campaigns_app, name="campaigns")
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

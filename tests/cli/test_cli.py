@@ -56,6 +56,10 @@ VERBS = [
     "forms",
     "forms add",
     "forms list",
+    "campaigns",
+    "campaigns create",
+    "campaigns list",
+    "campaigns show",
 ]
 
 
@@ -231,6 +235,7 @@ def test_bad_file_one_line_on_stderr(tmp_path: Path, bad: Path) -> None:
 def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli import app, orgs_app, users_app
     from quartier.cli_analyze import analyze_app
+    from quartier.cli_campaigns import campaigns_app
     from quartier.cli_forms import forms_app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
@@ -239,6 +244,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"users {c.name}" for c in users_app.registered_commands}
     names |= {f"analyze {c.name}" for c in analyze_app.registered_commands}
     names |= {f"forms {c.name}" for c in forms_app.registered_commands}
+    names |= {f"campaigns {c.name}" for c in campaigns_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)

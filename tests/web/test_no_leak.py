@@ -412,3 +412,69 @@ def test_reports_personal_data_leaks_nowhere(city, tmp_path):
         # the photo keeps no EXIF, even for those who handle the report
         photo_bytes = client.get(f"/api/reports/{rid}/photos/1", headers=custodian)
         assert GPS_MARK.encode() not in photo_bytes.content
+
+
+def test_campaigns_hide_private_ones_and_contributor_names(city):
+    """A non-public campaign and a draft stay inside their organisation; the
+    names of who mapped what (personal data) reach validators only."""
+    import datetime as dt
+
+    from quartier.domain.campaigns import Action, Campaign, CampaignStatus, Grid
+
+    store, tokens = city
+    square = "POLYGON ((15.34 -4.41, 15.341 -4.41, 15.341 -4.409, 15.34 -4.409, 15.34 -4.41))"
+    for slug, title, public, status in (
+        ("ouverte", "Campagne ouverte", True, CampaignStatus.ACTIVE),
+        ("interne", "QZ-CAMPAGNE-INTERNE", False, CampaignStatus.ACTIVE),
+        ("brouillon", "QZ-CAMPAGNE-BROUILLON", True, CampaignStatus.DRAFT),
+    ):
+        store.add_campaign(
+            Campaign(
+                slug,
+                title,
+                "ong",
+                square,
+                Grid.SQUARE,
+                100.0,
+                public=public,
+                status=status,
+                created="2026-11-26T09:00:00+00:00",
+            ),
+            [square],
+        )
+    accounts.create_user(
+        store, "qznom-mappeur", password="un-mot-de-passe", actor=LOCAL
+    )
+    now = dt.datetime.now(dt.UTC)
+    for action in (Action.LOCK, Action.MAPPED):
+        store.transition_cell(
+            "ouverte", 1, action, user="qznom-mappeur", now=now, may_validate=False
+        )
+    urls = ["/campagnes", "/api/campaigns"] + [
+        url
+        for slug in ("ouverte", "interne", "brouillon")
+        for url in (
+            f"/campagnes/{slug}",
+            f"/api/campaigns/{slug}",
+            f"/api/campaigns/{slug}/tasks",
+            f"/api/campaigns/{slug}/tasks/1",
+            f"/api/campaigns/{slug}/stats",
+        )
+    ]
+    with make_client(store) as client:
+
+        def everything(headers):
+            texts = []
+            for url in urls:
+                r = client.get(url, headers=headers)
+                assert r.status_code in (200, 404), (url, r.status_code)
+                texts.append(r.text if r.status_code == 200 else "")
+            return "\n".join(texts)
+
+        for who in ({}, {"Authorization": f"Bearer {tokens['partenaire']}"}):
+            seen = everything(who)
+            assert "Campagne ouverte" in seen
+            assert "QZ-CAMPAGNE" not in seen and "qznom" not in seen
+        custodian = everything({"Authorization": f"Bearer {tokens['gardien']}"})
+        assert "QZ-CAMPAGNE-INTERNE" in custodian and "qznom-mappeur" in custodian
+        assert "QZ-CAMPAGNE-BROUILLON" not in custodian  # a moderator does not manage

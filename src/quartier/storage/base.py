@@ -38,6 +38,7 @@ from quartier.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from quartier.storage import schema as s
 from quartier.storage.accounts import AccountsMixin
 from quartier.storage.audit import AuditMixin, now
+from quartier.storage.campaigns import CampaignsMixin
 from quartier.storage.forms import FormsMixin
 from quartier.storage.query import QueryMixin
 from quartier.storage.reports import ReportsMixin
@@ -126,6 +127,7 @@ def _upgrade(conn: sa.Connection, found: int) -> None:
 class SqlStore(
     AccountsMixin,
     AuditMixin,
+    CampaignsMixin,
     FormsMixin,
     ReportsMixin,
     QueryMixin,

@@ -311,3 +311,59 @@ report_photos = sa.Table(
     sa.Column("sha256", sa.Text, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
+
+#: mapping campaigns (task grids over an area, HOT Tasking Manager style)
+campaigns = sa.Table(
+    "quartier_campaigns",
+    metadata,
+    sa.Column("slug", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("instructions", sa.Text, nullable=False, default=""),
+    sa.Column("organisation", sa.Text, sa.ForeignKey("quartier_organisations.slug")),
+    sa.Column("area", sa.Text, nullable=False),  # WKT, EPSG:4326
+    sa.Column("grid", sa.Text, nullable=False),
+    sa.Column("cell_size", sa.Float, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False, default=True),
+    sa.Column("forms", sa.Text, nullable=False, default="[]"),
+    sa.Column("dataset", sa.Text),
+    sa.Column("starts", sa.Text, nullable=False, default=""),
+    sa.Column("ends", sa.Text, nullable=False, default=""),
+    sa.Column("lock_minutes", sa.Integer, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    # touched by every cell transition: serialises them per campaign
+    sa.Column("touched", sa.Text, nullable=False, default=""),
+)
+
+#: a campaign's task cells: settled state plus the current lock, if any
+campaign_cells = sa.Table(
+    "quartier_campaign_cells",
+    metadata,
+    sa.Column("campaign", sa.Text, primary_key=True),
+    sa.Column("cell", sa.Integer, primary_key=True),
+    sa.Column("geometry", sa.Text, nullable=False),  # WKT, EPSG:4326
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("locked_by", sa.Text, nullable=False, default=""),
+    sa.Column("locked_until", sa.Text, nullable=False, default=""),
+    sa.Column("lock_kind", sa.Text, nullable=False, default=""),
+    sa.Column("mapped_by", sa.Text, nullable=False, default=""),
+    sa.Column("validated_by", sa.Text, nullable=False, default=""),
+    sa.Column("updated", sa.Text, nullable=False, default=""),
+)
+
+#: every cell transition, append-only
+campaign_events = sa.Table(
+    "quartier_campaign_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("campaign", sa.Text, nullable=False, index=True),
+    sa.Column("cell", sa.Integer, nullable=False),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("from_state", sa.Text, nullable=False),
+    sa.Column("to_state", sa.Text, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+)

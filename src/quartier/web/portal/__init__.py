@@ -16,6 +16,7 @@ def routers() -> list[APIRouter]:
     from quartier.web.portal import (
         analyses,
         auth,
+        campaigns,
         console,
         console_forms,
         explorer,
@@ -34,4 +35,6 @@ def routers() -> list[APIRouter]:
         console_forms.router,
         reports.router,
         reports.console_router,
+        campaigns.router,
+        campaigns.console_router,
     ]

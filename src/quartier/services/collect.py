@@ -21,7 +21,7 @@ from defusedxml import DefusedXmlException
 from quartier import access
 from quartier.access import Principal
 from quartier.domain.forms import Form, Submission, check_instance_id
-from quartier.errors import InvalidInput, NotFound, PermissionDenied
+from quartier.errors import InvalidInput, NotFound, PermissionDenied, TooLarge
 from quartier.storage.base import SqlStore
 from quartier.storage.forms import File
 
@@ -171,13 +171,13 @@ def _check_files(files: list[File]) -> None:
                 "(images, audio, video, PDF, CSV)"
             )
         if len(data) > MAX_FILE:
-            raise InvalidInput(
+            raise TooLarge(
                 f"attachment {name!r}: {len(data) / 2**20:.1f} MB, "
                 f"over the {MAX_FILE // 2**20} MB limit"
             )
         total += len(data)
     if total > MAX_TOTAL:
-        raise InvalidInput(
+        raise TooLarge(
             f"attachments: {total / 2**20:.1f} MB in all, over the "
             f"{MAX_TOTAL // 2**20} MB limit"
         )

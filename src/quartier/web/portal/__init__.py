@@ -21,6 +21,7 @@ def routers() -> list[APIRouter]:
         explorer,
         profiles,
         public,
+        webforms,
     )
 
     return [
@@ -31,4 +32,5 @@ def routers() -> list[APIRouter]:
         auth.router,
         console.router,
         console_forms.router,
+        webforms.router,
     ]

@@ -62,12 +62,22 @@ function find(from, ref) {
   return node;
 }
 
-const run = (expr, node, current) => evaluate(expr, node, { doc, current: current || node });
+// An expression this renderer cannot evaluate (an unsupported function)
+// gives ``fallback`` and a warning, not a broken form.
+const warned = new Set();
+function run(expr, node, fallback = "") {
+  try {
+    return evaluate(expr, node, { doc, current: node });
+  } catch (err) {
+    if (!warned.has(expr)) { warned.add(expr); console.warn(`web form: ${expr}: ${err.message}`); }
+    return fallback;
+  }
+}
 
 function relevant(node) {
   for (let n = node; n && n !== doc; n = n.parent) {
     const r = bindOf(n).relevant;
-    if (r && !toBool(run(r, n))) return false;
+    if (r && !toBool(run(r, n, true))) return false;
   }
   return true;
 }
@@ -160,10 +170,11 @@ function question(control, node) {
   const id = `wf-${(ids += 1)}`;
   const box = el("div", { class: "wf-field", "data-path": node.path });
   const label = el("label", { for: id, class: "wf-label" });
-  box.append(label);
+  const star = el("span", { class: "wf-required", "aria-hidden": "true", text: " *", hidden: true });
+  box.append(el("div", { class: "wf-head" }, label, star));
   if (control.hint) box.append(el("p", { class: "wf-hint", text: control.hint }));
   const error = el("p", { class: "wf-error", role: "alert", hidden: true });
-  const f = { node, control, bind: b, el: box, error, label, refresh: () => {} };
+  const f = { node, control, bind: b, el: box, error, label, star, refresh: () => {} };
   const readonly = b.readonly && toBool(run(b.readonly, node));
   if (readonly && !b.calculate && (b.type === "string" || !b.type) && control.kind === "input") {
     box.classList.add("wf-note"); // a note: a label, no answer
@@ -228,10 +239,19 @@ function options(f) {
   for (const item of list) {
     const itemNode = { name: "item", parent: root, children: [] };
     itemNode.children = Object.entries(item).map(([k, val]) => ({ name: k, value: val, parent: itemNode, children: [] }));
-    if (control.filter && !toBool(evaluate(control.filter, itemNode, { doc, current: node }))) continue;
+    if (control.filter && !filterOk(control.filter, itemNode, node)) continue;
     out.push({ name: item[key], label: item.label || item[key] });
   }
   return out;
+}
+
+function filterOk(expr, item, current) {
+  try {
+    return toBool(evaluate(expr, item, { doc, current }));
+  } catch (err) {
+    if (!warned.has(expr)) { warned.add(expr); console.warn(`web form: ${expr}: ${err.message}`); }
+    return true;
+  }
 }
 
 function choices(f, id, readonly) {
@@ -316,7 +336,9 @@ function refresh() {
   for (const f of fields) {
     f.el.hidden = !relevant(f.node);
     const required = f.bind.required && toBool(run(f.bind.required, f.node));
-    f.label.textContent = labelText(f.control.label || f.node.name, f.node) + (required ? " *" : "");
+    f.label.textContent = labelText(f.control.label || f.node.name, f.node);
+    f.star.hidden = !required;
+    f.label.toggleAttribute("aria-required", Boolean(required));
     f.refresh();
   }
 }
@@ -328,7 +350,7 @@ function problem(f) {
   if (!value) return b.required && toBool(run(b.required, node)) ? b.requiredMsg || S.required : "";
   if (b.type === "int" && !/^-?\d+$/.test(value)) return S.integer;
   if (b.type === "decimal" && !Number.isFinite(Number(value))) return S.number;
-  if (b.constraint && !toBool(run(b.constraint, node))) return b.constraintMsg || S.invalid;
+  if (b.constraint && !toBool(run(b.constraint, node, true))) return b.constraintMsg || S.invalid;
   return "";
 }
 

@@ -90,7 +90,7 @@ export function geoWidget(box, kind, cfg, S, get, set) {
   box.append(mapBox, help, shown, tools);
   if (!cfg) return;
   load(cfg).then(async () => {
-    const { baseStyle } = await import(`./mapstyle.js${suffix}`);
+    const { baseStyle, mapLocale } = await import(`./mapstyle.js${suffix}`);
     maplibregl.setWorkerUrl(cfg.worker);
     const b = cfg.bbox;
     const map = new maplibregl.Map({
@@ -102,9 +102,11 @@ export function geoWidget(box, kind, cfg, S, get, set) {
       dragRotate: false,
       touchPitch: false,
       attributionControl: { compact: true },
-      locale: { "NavigationControl.ZoomIn": S.zoomIn, "NavigationControl.ZoomOut": S.zoomOut },
+      locale: mapLocale({ ...cfg.strings, ...S }),
     });
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    // offline, base-map tiles fail: expected, and the answer layer still works
+    map.on("error", () => {});
     map.on("load", () => {
       map.addSource("answer", { type: "geojson", data: geojson(kind, points) });
       map.addLayer({ id: "answer-line", type: "line", source: "answer", paint: { "line-color": "#b3261e", "line-width": 3 } });

@@ -212,7 +212,9 @@ export function toNum(v) {
 }
 
 export function toBool(v) {
-  if (isNodes(v)) return v.length > 0;
+  // one node counts by its value, as in ODK Collect (JavaRosa): a relevant
+  // of "${done}" is false while done is empty
+  if (isNodes(v)) return v.length === 1 ? nodeText(v[0]).length > 0 : v.length > 0;
   if (typeof v === "number") return v !== 0 && !Number.isNaN(v);
   if (typeof v === "string") return v.length > 0;
   return Boolean(v);

@@ -5,6 +5,7 @@ worker."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from quartier.access import LOCAL
 from quartier.domain import ActorKind, Organisation
 from quartier.services import accounts
 from quartier.services.forms import add_form
+from quartier.services.importer import ImportOptions, import_path
 from quartier.storage.base import SqlStore
 
 PASSWORD = "un-mot-de-passe"
@@ -32,10 +34,29 @@ def town(store: SqlStore, tmp_path: Path) -> Iterator[tuple[TestClient, SqlStore
         ("enqueteur", "ong", "contributor"),
         ("lecteur", "ong", "viewer"),
         ("ailleurs", "mairie", "contributor"),
+        ("moderatrice", "ong", "moderator"),
     ):
         accounts.create_user(store, name, password=PASSWORD, actor=LOCAL)
         accounts.grant_role(store, name, org, role, actor=LOCAL)
-    add_form(store, xlsform(tmp_path / "enquete.xlsx"), organisation="ong", actor=LOCAL)
+    places = tmp_path / "lieux.geojson"
+    puits = {
+        "type": "Feature",
+        "properties": {"nom": "Puits"},
+        "geometry": {"type": "Point", "coordinates": [15.33, -4.42]},
+    }
+    places.write_text(json.dumps({"type": "FeatureCollection", "features": [puits]}))
+    import_path(
+        store,
+        places,
+        ImportOptions(dataset="lieux", title="Lieux", producer="ong", steward="ong"),
+    )
+    add_form(
+        store,
+        xlsform(tmp_path / "enquete.xlsx"),
+        organisation="ong",
+        actor=LOCAL,
+        dataset="lieux",
+    )
     with make_client(store) as client:
         yield client, store
 
@@ -76,6 +97,24 @@ def test_send_once_then_again_then_other_content(town) -> None:
         ("uuid:w1", "enqueteur", "pending")
     ]
     assert "<nom>Marché</nom>" in subs[0].xml
+
+
+def test_moderated_like_a_collect_submission(town) -> None:
+    client, store = town
+    csrf = _session(client, "enqueteur")
+    sent = client.post(URL, files=_files(instance("uuid:w9")), headers=csrf)
+    assert sent.status_code == 201, sent.text
+    client.cookies.clear()
+    csrf = _session(client, "moderatrice")
+    pending = client.get(URL + "?status=pending").json()["submissions"]
+    assert [s["instance_id"] for s in pending] == ["uuid:w9"]
+    r = client.post(
+        "/api/submissions/uuid:w9/review", json={"status": "approved"}, headers=csrf
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["dataset_version"]["dataset"] == "lieux"
+    items = client.get("/ogc/collections/lieux/items").json()["features"]
+    assert sorted(f["properties"]["nom"] for f in items) == ["Marché", "Puits"]
 
 
 def test_csrf_and_sign_in_are_required(town) -> None:

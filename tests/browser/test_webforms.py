@@ -116,6 +116,7 @@ def _logic_form(path: Path) -> Path:
         ("begin_repeat", "enfants", "Enfants", "", "", "", "", "", ""),
         ("integer", "enfant_age", "Âge de l'enfant", "", "", "", "", "", ""),
         ("end_repeat", "", "", "", "", "", "", "", ""),
+        ("geotrace", "chemin", "Chemin", "", "", "", "", "", ""),
         ("calculate", "total", "", "", "", "", "", "sum(${enfant_age})", ""),
         ("calculate", "nombre", "", "", "", "", "", "count(${enfants})", ""),
         (
@@ -202,6 +203,7 @@ def test_fill_offline_then_sync_once(tab, context, forms, shot, tmp_path) -> Non
     tab.goto(url)
     tab.evaluate("navigator.serviceWorker.ready.then(() => true)")
     tab.reload()  # now under the service worker, which keeps this page
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
     expect(tab.locator("#wf-queue-count")).to_have_attribute("data-count", "0")
 
     context.set_offline(True)
@@ -314,20 +316,29 @@ def test_form_logic(tab, forms) -> None:
     expect(tab.locator('[data-path="/data/resume"]')).to_contain_text(
         "Total 7 ans pour 1 enfants"
     )
+    # geotrace: two taps, two ";"-separated points
+    _tap_map(tab, "/data/chemin", 100, 100)
+    canvas = tab.locator('[data-path="/data/chemin"] canvas')
+    canvas.click(position={"x": 160, "y": 120})
+    trace = tab.locator('[data-path="/data/chemin"] .wf-geo-value')
+    expect(trace).to_contain_text(";")
     tab.get_by_role("button", name="Enregistrer et envoyer").click()
     expect(tab.locator("#wf-queue-count")).to_have_attribute(
         "data-count", "0", timeout=20000
     )
+    expect(tab.locator("#wf-net")).to_have_text(
+        "Réponse envoyée : en attente de modération."
+    )
     with open_store(forms.db, create=False) as store:
         (sub,) = store.list_submissions(form_id="logique", limit=None)
+    points = sub.xml.split("<chemin>")[1].split("</chemin>")[0].split(";")
+    assert len(points) == 2 and all(len(p.split()) == 4 for p in points)
     assert (
         "<age>30</age><ecole/><commune>kisenso</commune><quartier>amba</quartier>"
         in sub.xml
     )
-    assert (
-        "<enfants><enfant_age>7</enfant_age></enfants><total>7</total><nombre>1</nombre>"
-        in sub.xml
-    )
+    assert "<enfants><enfant_age>7</enfant_age></enfants><chemin>" in sub.xml
+    assert "</chemin><total>7</total><nombre>1</nombre>" in sub.xml
 
 
 def test_corpus_form_and_english_labels(tab, forms) -> None:
@@ -343,3 +354,26 @@ def test_corpus_form_and_english_labels(tab, forms) -> None:
     tab.goto(f"{forms.url}/formulaires/profil_quartier?lang=en")
     expect(tab.get_by_text("Number of households (estimate)")).to_be_visible()
     expect(tab.get_by_text("Informal (unplanned)")).to_be_visible()
+
+
+def test_session_expired_keeps_the_outbox(tab, context, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires/logique")
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+    context.set_offline(True)
+    tab.get_by_label("Âge", exact=True).fill("40")
+    tab.get_by_role("button", name="Enregistrer et envoyer").click()
+    expect(tab.locator("#wf-queue-count")).to_have_attribute("data-count", "1")
+    context.clear_cookies()  # the session is gone while offline
+    context.set_offline(False)
+    tab.get_by_role("button", name="Envoyer maintenant").click()
+    expect(tab.locator("#wf-queue-error")).to_contain_text("Votre session a expiré")
+    expect(tab.locator("#wf-queue-count")).to_have_attribute("data-count", "1")
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires")
+    expect(tab.locator("#wf-queue-count")).to_have_attribute(
+        "data-count", "0", timeout=20000
+    )
+    with open_store(forms.db, create=False) as store:
+        subs = store.list_submissions(form_id="logique", limit=None)
+    assert sum("<age>40</age>" in s.xml for s in subs) == 1

@@ -417,5 +417,7 @@ function say(text, bad = false) {
 
 fresh();
 render();
-document.getElementById("webform").addEventListener("submit", submit);
+const formBox = document.getElementById("webform");
+formBox.addEventListener("submit", submit);
+formBox.dataset.ready = "1";
 queue.start(config);

@@ -122,5 +122,9 @@ export function geoWidget(box, kind, cfg, S, get, set) {
       points = kind === "geopoint" ? [p] : [...points, p];
       save();
     });
+  }).catch((err) => {
+    // first visit offline, without the service worker: no map, GPS still works
+    console.warn(`web form map: ${err.message}`);
+    mapBox.hidden = true;
   });
 }

@@ -66,9 +66,20 @@ async function describe(response) {
   }
 }
 
-// Send what waits; resolves when done (one run at a time).
+// Send what waits; resolves when done. One run at a time: a call during a
+// run asks for one more run after it (an item may have been added since).
+let again = false;
 export function sync() {
-  if (!running) running = run().finally(() => { running = null; });
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      await run();
+    } while (again);
+  })().finally(() => { running = null; });
   return running;
 }
 
@@ -84,6 +95,7 @@ async function run() {
     return show(S.offline);
   }
   if (!who.user) return show(S.signin, true);
+  let sent = 0;
   for (const item of items) {
     if (item.user && item.user !== who.user) continue; // someone else's, on a shared phone
     let response;
@@ -94,6 +106,7 @@ async function run() {
     }
     if (response.status === 200 || response.status === 201) {
       await remove(item.id);
+      sent += 1;
     } else if (response.status === 401) {
       return show(S.signin, true);
     } else {
@@ -101,7 +114,7 @@ async function run() {
       await put(item);
     }
   }
-  return show();
+  return show(sent ? S.sent : "");
 }
 
 export async function show(note = "", important = false) {

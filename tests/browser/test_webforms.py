@@ -377,3 +377,20 @@ def test_session_expired_keeps_the_outbox(tab, context, forms) -> None:
     with open_store(forms.db, create=False) as store:
         subs = store.list_submissions(form_id="logique", limit=None)
     assert sum("<age>40</age>" in s.xml for s in subs) == 1
+
+
+def test_make_every_form_available_offline(tab, context, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires")
+    tab.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    tab.get_by_role("button", name="Rendre disponibles hors ligne").click()
+    expect(tab.locator("#wf-offline-status")).to_have_text(
+        "Formulaires disponibles hors ligne."
+    )
+    context.set_offline(True)
+    # a form never opened before opens without network
+    opened = tab.goto(f"{forms.url}/formulaires/logique")
+    assert opened is not None and opened.from_service_worker
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+    expect(tab.get_by_label("Âge", exact=True)).to_be_visible()
+    context.set_offline(False)

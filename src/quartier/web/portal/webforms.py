@@ -64,6 +64,11 @@ STRINGS = {
     "drawMap": N_("Touchez la carte pour ajouter des points."),
     "choose": N_("— Choisir —"),
     "photoReady": N_("Photo prête ({size} Ko)."),
+    "photoError": N_("Cette image ne peut pas être lue : essayez une photo JPEG."),
+    "unsupported": N_(
+        "Ce type de question ne se remplit pas dans le navigateur : utilisez "
+        "ODK Collect."
+    ),
     "offlineReady": N_("Formulaires disponibles hors ligne."),
     "noWorker": N_(
         "Mode hors ligne indisponible ici (il faut HTTPS) : gardez la page "

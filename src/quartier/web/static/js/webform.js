@@ -195,7 +195,11 @@ function widget(f, id, readonly) {
   const { control, node, bind: b, el: box } = f;
   const type = b.type || "string";
   if (control.kind === "select1" || control.kind === "select") return choices(f, id, readonly);
-  if (control.kind === "upload") return photo(f, id);
+  if (control.kind === "upload") {
+    if ((control.mediatype || "image/*").startsWith("image/")) return photo(f, id);
+    box.append(el("p", { class: "meta", text: S.unsupported }));
+    return;
+  }
   if (GEO.has(type)) {
     const holder = el("div", { id, class: "wf-geo", tabindex: "-1" });
     box.append(holder);
@@ -302,7 +306,13 @@ function photo(f, id) {
   input.addEventListener("change", async () => {
     const file = input.files[0];
     if (!file) return;
-    const blob = await shrink(file, Number(b.maxPixels) || 1600);
+    let blob;
+    try {
+      blob = await shrink(file, Number(b.maxPixels) || 1600);
+    } catch {
+      info.textContent = S.photoError; // a format this browser cannot decode
+      return;
+    }
     node.file = { name: `${node.name}-${Date.now()}.jpg`, type: "image/jpeg", blob };
     info.textContent = S.photoReady.replace("{size}", Math.ceil(blob.size / 1024));
     onInput(f, node.file.name);

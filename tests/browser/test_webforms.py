@@ -53,6 +53,12 @@ def forms(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Portal:
             actor=LOCAL,
         )
         add_form(store, CORPUS_FORM, organisation="ong_quartiers", actor=LOCAL)
+        add_form(
+            store,
+            _count_form(folder / "pieces.xlsx"),
+            organisation="ong_quartiers",
+            actor=LOCAL,
+        )
     return portal
 
 
@@ -145,6 +151,25 @@ def _logic_form(path: Path) -> Path:
     settings = book.create_sheet("settings")
     settings.append(("form_id", "form_title", "version"))
     settings.append(("logique", "Logique", "1"))
+    book.save(path)
+    return path
+
+
+def _count_form(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    for row in (
+        ("type", "name", "label", "repeat_count"),
+        ("integer", "nb", "Nombre de pièces", ""),
+        ("begin_repeat", "piece", "Pièce", "${nb}"),
+        ("text", "usage", "Usage", ""),
+        ("end_repeat", "", "", ""),
+    ):
+        survey.append(row)
+    settings = book.create_sheet("settings")
+    settings.append(("form_id", "form_title", "version"))
+    settings.append(("pieces", "Pièces", "1"))
     book.save(path)
     return path
 
@@ -394,3 +419,18 @@ def test_make_every_form_available_offline(tab, context, forms) -> None:
     expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
     expect(tab.get_by_label("Âge", exact=True)).to_be_visible()
     context.set_offline(False)
+
+
+def test_repeat_count(tab, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires/pieces")
+    items = tab.locator('[data-repeat="/data/piece"] .wf-repeat-item')
+    expect(items).to_have_count(0)
+    count = tab.get_by_label("Nombre de pièces")
+    count.fill("3")
+    count.press("Tab")
+    expect(items).to_have_count(3)
+    items.nth(2).get_by_label("Usage").fill("cuisine")
+    count.fill("1")
+    count.press("Tab")
+    expect(items).to_have_count(1)

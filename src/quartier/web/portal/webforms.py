@@ -22,10 +22,10 @@ from quartier import __version__, access
 from quartier.access import Principal
 from quartier.forms.webform import describe
 from quartier.i18n import N_
-from quartier.services import collect
-from quartier.web.deps import context, principal
+from quartier.services import accounts, collect
+from quartier.web.deps import SESSION_COOKIE, context, principal
 from quartier.web.portal.explorer import map_config, map_layers
-from quartier.web.portal.render import _session, page, render
+from quartier.web.portal.render import page, render
 from quartier.web.portal.routing import PortalRoute
 from quartier.web.portal.static import STATIC_DIR
 from quartier.web.responses import JSONResponse
@@ -108,7 +108,8 @@ def service_worker() -> Response:
 @router.get("/formulaires/session")
 def session_state(request: Request, who: Caller) -> JSONResponse:
     """Who is signed in and their CSRF token (for sending the queue later)."""
-    session = _session(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = accounts.session_of(context(request).store, cookie) if cookie else None
     body = {
         "user": who.label if who.authenticated else None,
         "csrf": session.csrf if session and who.authenticated else "",

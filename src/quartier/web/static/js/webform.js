@@ -21,6 +21,7 @@ const templates = new Map(); // path of a repeat → its template (spec)
 let doc;
 let fields = []; // rendered questions: { node, control, bind, el, error, refresh }
 let blocks = []; // rendered groups and repeat items: { node, el }
+let counted = []; // repeats whose number of items is an expression (jr:count)
 
 function build(spec, parent) {
   const node = { name: spec.name, value: spec.value || "", parent, children: [] };
@@ -110,8 +111,14 @@ let ids = 0;
 function render() {
   fields = [];
   blocks = [];
+  counted = [];
   bodyBox.replaceChildren(...items(F.body, doc.children[0]));
   refresh();
+  if (staleCounts() && !render.again) {
+    render.again = true; // once: a count that depends on calculations
+    render();
+    render.again = false;
+  }
 }
 
 function items(list, ctx) {
@@ -138,6 +145,10 @@ function repeat(item, ctx) {
   const name = item.ref.slice(item.ref.lastIndexOf("/") + 1);
   const box = el("fieldset", { class: "wf-repeat", "data-repeat": item.ref });
   box.append(el("legend", { text: item.label || name }));
+  if (parent && item.count) {
+    counted.push({ item, parent, name });
+    resize(item, parent, name);
+  }
   const instances = parent ? parent.children.filter((c) => c.name === name) : [];
   instances.forEach((node, i) => {
     const one = el("div", { class: "wf-repeat-item" });
@@ -163,6 +174,32 @@ function repeat(item, ctx) {
     box.append(add);
   }
   return box;
+}
+
+// jr:count: as many items as the expression says (extra ones removed),
+// adjusted when an answer is complete ("change"), not at each key press
+function staleCounts() {
+  return counted.some(({ item, parent, name }) => (
+    parent.children.filter((c) => c.name === name).length !== wanted(item, parent)));
+}
+// jr:count: as many items as the expression says (extra ones removed)
+function wanted(item, parent) {
+  const n = Math.trunc(Number(toStr(run(item.count, parent))));
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 200) : 0;
+}
+
+function resize(item, parent, name) {
+  const n = wanted(item, parent);
+  let items = parent.children.filter((c) => c.name === name);
+  while (items.length > n) {
+    parent.children.splice(parent.children.indexOf(items.pop()), 1);
+  }
+  while (items.length < n) {
+    const node = build(templates.get(item.ref) || { name, children: [] }, parent);
+    const last = items[items.length - 1];
+    parent.children.splice(last ? parent.children.indexOf(last) + 1 : parent.children.length, 0, node);
+    items = [...items, node];
+  }
 }
 
 function question(control, node) {
@@ -342,6 +379,7 @@ function labelText(text, node) {
 
 function refresh() {
   calculate();
+
   for (const block of blocks) block.el.hidden = !relevant(block.node);
   for (const f of fields) {
     f.el.hidden = !relevant(f.node);
@@ -429,5 +467,6 @@ fresh();
 render();
 const formBox = document.getElementById("webform");
 formBox.addEventListener("submit", submit);
+formBox.addEventListener("change", () => { if (staleCounts()) render(); });
 formBox.dataset.ready = "1";
 queue.start(config);

@@ -434,3 +434,24 @@ def test_repeat_count(tab, forms) -> None:
     count.fill("1")
     count.press("Tab")
     expect(items).to_have_count(1)
+
+
+def test_draft_is_kept_on_the_device(tab, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires/pieces")
+    tab.get_by_label("Nombre de pièces").fill("2")
+    tab.get_by_label("Nombre de pièces").press("Tab")
+    tab.locator('[data-repeat="/data/piece"]').get_by_label("Usage").first.fill("salon")
+    tab.wait_for_timeout(800)  # drafts are saved 0.4 s after the last change
+    tab.reload()
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+    expect(tab.locator("#wf-draft")).to_be_visible()
+    expect(tab.get_by_label("Nombre de pièces")).to_have_value("2")
+    usage = tab.locator('[data-repeat="/data/piece"]').get_by_label("Usage")
+    expect(usage.first).to_have_value("salon")
+    tab.get_by_role("button", name="Recommencer").click()
+    expect(tab.get_by_label("Nombre de pièces")).to_have_value("")
+    expect(tab.locator("#wf-draft")).to_be_hidden()
+    tab.reload()
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+    expect(tab.locator("#wf-draft")).to_be_hidden()

@@ -25,6 +25,7 @@ let counted = []; // repeats whose number of items is an expression (jr:count)
 
 function build(spec, parent) {
   const node = { name: spec.name, value: spec.value || "", parent, children: [] };
+  if (spec.file) node.file = spec.file;
   node.path = `${parent.path}/${spec.name}`;
   for (const c of spec.children || []) {
     if (c.template) templates.set(`${node.path}/${c.name}`, c);
@@ -157,6 +158,7 @@ function repeat(item, ctx) {
     drop.addEventListener("click", () => {
       parent.children.splice(parent.children.indexOf(node), 1);
       render();
+      keepDraft();
     });
     one.append(drop);
     blocks.push({ node, el: one });
@@ -170,6 +172,7 @@ function repeat(item, ctx) {
       const last = instances[instances.length - 1];
       parent.children.splice(last ? parent.children.indexOf(last) + 1 : parent.children.length, 0, node);
       render();
+      keepDraft();
     });
     box.append(add);
   }
@@ -226,6 +229,34 @@ function question(control, node) {
 function onInput(f, value) {
   f.node.value = value;
   refresh();
+  keepDraft();
+}
+
+// ---------------------------------------------------------------- drafts
+const draftId = `${config.user}:${F.form_id}:${F.version}`;
+let draftTimer = null;
+const plain = (node) => ({
+  name: node.name, value: node.value, file: node.file, children: node.children.map(plain),
+});
+
+function keepDraft() {
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(() => queue.saveDraft(draftId, plain(doc.children[0])), 400);
+}
+
+async function resume() {
+  const draft = await queue.loadDraft(draftId).catch(() => null);
+  if (!draft) return;
+  doc.children = [build(draft.tree, doc)];
+  render();
+  const note = document.getElementById("wf-draft");
+  note.hidden = false;
+  note.querySelector("button").addEventListener("click", async () => {
+    await queue.dropDraft(draftId);
+    fresh();
+    render();
+    note.hidden = true;
+  }, { once: true });
 }
 
 function widget(f, id, readonly) {
@@ -447,6 +478,9 @@ async function submit(event) {
   }
   calculate();
   const files = all(doc).filter((n) => n.file && relevant(n) && n.value === n.file.name).map((n) => n.file);
+  clearTimeout(draftTimer);
+  await queue.dropDraft(draftId);
+  document.getElementById("wf-draft").hidden = true;
   await queue.enqueue({
     id: instanceId, form: F.form_id, user: config.user, xml: xml(doc.children[0], true),
     files, created: now,
@@ -468,5 +502,6 @@ render();
 const formBox = document.getElementById("webform");
 formBox.addEventListener("submit", submit);
 formBox.addEventListener("change", () => { if (staleCounts()) render(); });
+await resume();
 formBox.dataset.ready = "1";
 queue.start(config);

@@ -8,23 +8,28 @@
 
 const DB_NAME = "quartier-webforms";
 const STORE = "queue";
+const DRAFTS = "drafts";
 let config = null;
 let running = null;
 
 function db() {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id" });
+    const req = indexedDB.open(DB_NAME, 2);
+    req.onupgradeneeded = () => {
+      const names = req.result.objectStoreNames;
+      if (!names.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: "id" });
+      if (!names.contains(DRAFTS)) req.result.createObjectStore(DRAFTS, { keyPath: "id" });
+    };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
 }
 
-async function tx(mode, work) {
+async function tx(mode, work, store = STORE) {
   const conn = await db();
   return new Promise((resolve, reject) => {
-    const t = conn.transaction(STORE, mode);
-    const result = work(t.objectStore(STORE));
+    const t = conn.transaction(store, mode);
+    const result = work(t.objectStore(store));
     t.oncomplete = () => { conn.close(); resolve(result && "result" in result ? result.result : undefined); };
     t.onerror = () => { conn.close(); reject(t.error); };
   });
@@ -33,6 +38,12 @@ async function tx(mode, work) {
 export const put = (item) => tx("readwrite", (s) => s.put(item));
 export const remove = (id) => tx("readwrite", (s) => s.delete(id));
 export const all = () => tx("readonly", (s) => s.getAll());
+
+// Drafts: one unfinished answer per user and form version, kept on the
+// device (with its photos) until it is submitted or discarded.
+export const saveDraft = (id, tree) => tx("readwrite", (s) => s.put({ id, tree }), DRAFTS);
+export const dropDraft = (id) => tx("readwrite", (s) => s.delete(id), DRAFTS);
+export const loadDraft = (id) => tx("readonly", (s) => s.get(id), DRAFTS);
 
 // item: { id: "uuid:…", form, user, xml, files: [{ name, type, blob }], created, error }
 export async function enqueue(item) {

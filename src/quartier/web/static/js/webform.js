@@ -55,10 +55,14 @@ function all(node, out = []) {
   return out;
 }
 
-// the node at absolute path ``ref`` seen from ``from`` (a node on that path)
+// the node at path ``ref`` seen from ``from``: inside the same repeat item
+// when ``ref`` goes through it, from the root for any other absolute path
 function find(from, ref) {
   let node = from;
-  for (const name of ref.slice(from.path.length).split("/").filter(Boolean)) {
+  let rest = ref; // a relative path: from ``from``
+  if (ref.startsWith(`${from.path}/`)) rest = ref.slice(from.path.length);
+  else if (ref.startsWith("/")) node = doc;
+  for (const name of rest.split("/").filter(Boolean)) {
     node = node && node.children.find((c) => c.name === name);
   }
   return node;
@@ -185,7 +189,7 @@ function staleCounts() {
   return counted.some(({ item, parent, name }) => (
     parent.children.filter((c) => c.name === name).length !== wanted(item, parent)));
 }
-// jr:count: as many items as the expression says (extra ones removed)
+
 function wanted(item, parent) {
   const n = Math.trunc(Number(toStr(run(item.count, parent))));
   return Number.isFinite(n) && n > 0 ? Math.min(n, 200) : 0;
@@ -304,6 +308,7 @@ function stored(type, raw) {
 function options(f) {
   const { control, node } = f;
   if (control.choices) return control.choices;
+  if (!control.filter && f.options) return f.options; // a fixed list: once
   const list = F.lists[control.list] || [];
   const key = control.valueRef || "name";
   const out = [];
@@ -314,6 +319,7 @@ function options(f) {
     if (control.filter && !filterOk(control.filter, itemNode, node)) continue;
     out.push({ name: item[key], label: item.label || item[key] });
   }
+  f.options = out;
   return out;
 }
 

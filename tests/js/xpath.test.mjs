@@ -98,3 +98,14 @@ test("errors: bad syntax and unknown functions are thrown, not guessed", () => {
   assert.throws(() => parse("(1 + 2"), SyntaxError);
   assert.throws(() => evaluate("nope(1)", a), /unsupported function/);
 });
+
+test("instance('id') reads a choice list", () => {
+  const lists = { villes: tree({ name: "#doc", children: [{ name: "root", children: [
+    { name: "item", children: [{ name: "name", value: "kin" }, { name: "label", value: "Kinshasa" }] },
+    { name: "item", children: [{ name: "name", value: "lub" }, { name: "label", value: "Lubumbashi" }] },
+  ] }] }) };
+  const env = { doc, instance: (id) => lists[id] };
+  assert.equal(toStr(evaluate("instance('villes')/root/item[name = 'lub']/label", a, env)), "Lubumbashi");
+  assert.equal(toStr(evaluate("count(instance('villes')/root/item)", a, env)), "2");
+  assert.equal(toStr(evaluate("count(instance('autre')/root/item)", a, env)), "0");
+});

@@ -71,9 +71,26 @@ function find(from, ref) {
 // An expression this renderer cannot evaluate (an unsupported function)
 // gives ``fallback`` and a warning, not a broken form.
 const warned = new Set();
+const lists = new Map();
+function instance(id) {
+  if (!F.lists[id]) return null;
+  if (!lists.has(id)) {
+    const top = { name: "#doc", children: [], parent: null };
+    const root = { name: "root", children: [], parent: top };
+    top.children.push(root);
+    root.children = F.lists[id].map((item) => {
+      const n = { name: "item", parent: root, children: [] };
+      n.children = Object.entries(item).map(([k, val]) => ({ name: k, value: val, parent: n, children: [] }));
+      return n;
+    });
+    lists.set(id, top);
+  }
+  return lists.get(id);
+}
+
 function run(expr, node, fallback = "") {
   try {
-    return evaluate(expr, node, { doc, current: node });
+    return evaluate(expr, node, { doc, current: node, instance });
   } catch (err) {
     if (!warned.has(expr)) { warned.add(expr); console.warn(`web form: ${expr}: ${err.message}`); }
     return fallback;
@@ -325,7 +342,7 @@ function options(f) {
 
 function filterOk(expr, item, current) {
   try {
-    return toBool(evaluate(expr, item, { doc, current }));
+    return toBool(evaluate(expr, item, { doc, current, instance }));
   } catch (err) {
     if (!warned.has(expr)) { warned.add(expr); console.warn(`web form: ${expr}: ${err.message}`); }
     return true;

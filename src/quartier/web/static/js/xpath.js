@@ -3,7 +3,7 @@
 // It works on a plain node tree: { name, value, children, parent }. It covers
 // the subset ODK forms use: paths (/a/b, ., .., current(), predicates),
 // = != < <= > >= and or + - * div mod, unary minus, string and number
-// literals, and the functions listed in FUNCTIONS.
+// literals, instance('id') (choice lists) and the functions in FUNCTIONS.
 //
 //   import { evaluate } from "./xpath.js";
 //   evaluate(". > 0 and . < 10", node, { doc })   // → true / false
@@ -316,6 +316,11 @@ function evalTree(t, ctx) {
     case "neg": return -toNum(evalTree(t.a, ctx));
     case "call": {
       if (t.name === "current") return [ctx.current || ctx.node];
+      if (t.name === "instance") {
+        // a secondary instance (choice list) by id: its document node
+        const found = ctx.instance && ctx.instance(toStr(evalTree(t.args[0], ctx)));
+        return found ? [found] : [];
+      }
       const fn = FUNCTIONS[t.name] || FUNCTIONS[t.name.replace(/^jr:/, "")];
       if (!fn) throw new Error(`unsupported function ${t.name}()`);
       if (t.name === "if") return toBool(evalTree(t.args[0], ctx)) ? evalTree(t.args[1], ctx) : evalTree(t.args[2], ctx);
@@ -404,11 +409,13 @@ export function compile(text) {
 }
 
 // Evaluate ``text`` with ``node`` as the context node; env.doc is the
-// document (virtual root), env.current the node current() means.
+// document (virtual root), env.current the node current() means,
+// env.instance(id) the document node of a secondary instance.
 export function evaluate(text, node, env = {}) {
   let doc = env.doc;
   if (!doc) { doc = node; while (doc.parent) doc = doc.parent; }
-  return evalTree(compile(text), { node, position: 1, current: env.current || node, doc });
+  const ctx = { node, position: 1, current: env.current || node, doc, instance: env.instance };
+  return evalTree(compile(text), ctx);
 }
 
 // A plain node tree from { name, value, children } objects (sets parents).

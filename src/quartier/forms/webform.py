@@ -119,7 +119,8 @@ def _texts(model: Element, lang: str) -> dict[str, str]:
 
 
 def _flat(element: Element) -> str:
-    """Text of a label, an ``<output value=…/>`` kept as ``${expr}``-free text."""
+    """Text of a label; an ``<output value="EXPR"/>`` becomes ``{EXPR}``, which
+    the browser replaces by the expression's value."""
     parts = [element.text or ""]
     for child in element:
         if _local(child.tag) == "output":

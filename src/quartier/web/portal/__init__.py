@@ -23,6 +23,7 @@ def routers() -> list[APIRouter]:
         profiles,
         public,
         reports,
+        webforms,
     )
 
     return [
@@ -37,4 +38,5 @@ def routers() -> list[APIRouter]:
         reports.console_router,
         campaigns.router,
         campaigns.console_router,
+        webforms.router,
     ]

@@ -1,0 +1,92 @@
+"""``POST /api/forms/{form_id}/submissions``: what the portal's web forms send.
+
+The same multipart body ODK Collect posts to ``/openrosa/submission``
+(``xml_submission_file`` and the files), authenticated by the portal session
+(with its CSRF token) or an API token, and received by the same service
+(:func:`quartier.services.collect.receive`): same checks, same idempotency by
+``instanceID``, same pending state for moderation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from quartier import access
+from quartier.errors import InvalidInput, PermissionDenied
+from quartier.services import collect
+from quartier.web.api_common import Caller, Ctx
+from quartier.web.responses import JSONResponse
+
+router = APIRouter(prefix="/api", tags=["Forms"], default_response_class=JSONResponse)
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["xml_submission_file"],
+                    "properties": {
+                        "xml_submission_file": {"type": "string", "format": "binary"}
+                    },
+                    "additionalProperties": {"type": "string", "format": "binary"},
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/forms/{form_id}/submissions",
+    status_code=201,
+    openapi_extra=_BODY,
+    responses={200: {"description": "Already received (same instanceID)"}},
+)
+async def submit(request: Request, ctx: Ctx, who: Caller, form_id: str) -> JSONResponse:
+    """Send a submission (the instance XML and its files), as ODK Collect
+    does: 201 when new, 200 when this ``instanceID`` was already received
+    with the same content, 409 when it was received with other content."""
+    access.require_signed_in(who)
+    form = ctx.store.get_form(form_id)
+    if not access.can_collect(who, form.organisation):
+        raise PermissionDenied(
+            f"{who.label} may not fill form {form_id!r}: it takes a contributor "
+            "role (or above) in its organisation"
+        )
+    xml, files = await _parts(request)
+    if collect.read_instance(xml).form_id != form_id:
+        raise InvalidInput(
+            f"xml_submission_file: the root element's id is not {form_id!r}"
+        )
+    received = await run_in_threadpool(collect.receive, ctx.store, who, xml, files)
+    sub = received.submission
+    body: dict[str, Any] = {
+        "instance_id": sub.instance_id,
+        "form_id": sub.form_id,
+        "status": sub.status.value,
+        "created": received.created,
+        "attachments": [a.name for a in sub.attachments],
+    }
+    return JSONResponse(body, status_code=201 if received.created else 200)
+
+
+async def _parts(request: Request) -> tuple[bytes, list[tuple[str, str, bytes]]]:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput("send multipart/form-data with an xml_submission_file part")
+    form = await request.form(max_files=1000, max_fields=1000)
+    xml_part = form.get("xml_submission_file")
+    if xml_part is None or isinstance(xml_part, str):
+        raise InvalidInput("no xml_submission_file part in the request")
+    xml = await xml_part.read()
+    files = []
+    for key, part in form.multi_items():
+        if key == "xml_submission_file" or isinstance(part, str):
+            continue
+        content_type = part.content_type or "application/octet-stream"
+        files.append((part.filename or key, content_type, await part.read()))
+    return xml, files

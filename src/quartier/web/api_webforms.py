@@ -19,6 +19,7 @@ from quartier.errors import InvalidInput, PermissionDenied
 from quartier.services import collect
 from quartier.web.api_common import Caller, Ctx
 from quartier.web.responses import JSONResponse
+from quartier.web.submission_parts import submission_parts
 
 router = APIRouter(prefix="/api", tags=["Forms"], default_response_class=JSONResponse)
 
@@ -58,7 +59,9 @@ async def submit(request: Request, ctx: Ctx, who: Caller, form_id: str) -> JSONR
             f"{who.label} may not fill form {form_id!r}: it takes a contributor "
             "role (or above) in its organisation"
         )
-    xml, files = await _parts(request)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput("send multipart/form-data with an xml_submission_file part")
+    xml, files = await submission_parts(request)
     if collect.read_instance(xml).form_id != form_id:
         raise InvalidInput(
             f"xml_submission_file: the root element's id is not {form_id!r}"
@@ -73,20 +76,3 @@ async def submit(request: Request, ctx: Ctx, who: Caller, form_id: str) -> JSONR
         "attachments": [a.name for a in sub.attachments],
     }
     return JSONResponse(body, status_code=201 if received.created else 200)
-
-
-async def _parts(request: Request) -> tuple[bytes, list[tuple[str, str, bytes]]]:
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidInput("send multipart/form-data with an xml_submission_file part")
-    form = await request.form(max_files=1000, max_fields=1000)
-    xml_part = form.get("xml_submission_file")
-    if xml_part is None or isinstance(xml_part, str):
-        raise InvalidInput("no xml_submission_file part in the request")
-    xml = await xml_part.read()
-    files = []
-    for key, part in form.multi_items():
-        if key == "xml_submission_file" or isinstance(part, str):
-            continue
-        content_type = part.content_type or "application/octet-stream"
-        files.append((part.filename or key, content_type, await part.read()))
-    return xml, files

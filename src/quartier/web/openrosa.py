@@ -32,7 +32,6 @@ from starlette.concurrency import run_in_threadpool
 from quartier.access import Principal
 from quartier.errors import (
     Conflict,
-    InvalidInput,
     NotFound,
     PermissionDenied,
     QuartierError,
@@ -42,8 +41,9 @@ from quartier.errors import (
 )
 from quartier.services import accounts
 from quartier.services import collect as collect_service
-from quartier.services.collect import MAX_TOTAL, MAX_XML
+from quartier.services.collect import MAX_TOTAL
 from quartier.web.deps import base_url, context, login_guard
+from quartier.web.submission_parts import submission_parts
 
 VERSION_HEADERS = {"X-OpenRosa-Version": "1.0"}
 REALM = 'Basic realm="Quartier", charset="UTF-8"'
@@ -232,36 +232,7 @@ def _router(prefix: str, auth: Any) -> APIRouter:
 
     @router.post("/submission")
     async def submission(request: Request, who: Principal = caller) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_TOTAL + MAX_XML + 2**20:
-            raise TooLarge(
-                f"submission of {int(declared) / 2**20:.1f} MB, over the "
-                f"{MAX_TOTAL // 2**20} MB limit"
-            )
-        form = await request.form(max_files=1000, max_fields=1000)
-        xml_part = form.get("xml_submission_file")
-        if xml_part is None or isinstance(xml_part, str):
-            raise InvalidInput("no xml_submission_file part in the request")
-        parts = [
-            (key, part)
-            for key, part in form.multi_items()
-            if key != "xml_submission_file" and not isinstance(part, str)
-        ]
-        # parts are spooled to disk by the parser: refuse by size before reading
-        collect_service.check_sizes(
-            xml_part.size or 0, [(p.filename or k, p.size or 0) for k, p in parts]
-        )
-        xml = await xml_part.read()
-        files = []
-        for key, part in parts:
-            name = part.filename or key
-            files.append(
-                (
-                    name,
-                    part.content_type or "application/octet-stream",
-                    await part.read(),
-                )
-            )
+        xml, files = await submission_parts(request)
         received = await run_in_threadpool(
             collect_service.receive, context(request).store, who, xml, files
         )

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from quartier.cli_analyze import analyze_app
 from quartier.cli_campaigns import campaigns_app
+from quartier.cli_diagnose import diagnose
 from quartier.cli_forms import forms_app
 from quartier.cli_users import users_app
 from quartier.domain import ActorKind, Organisation
@@ -31,6 +32,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(forms_app, name="forms")
 app.add_typer(campaigns_app, name="campaigns")
+app.command("diagnose")(diagnose)
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

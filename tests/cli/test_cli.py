@@ -60,6 +60,7 @@ VERBS = [
     "campaigns create",
     "campaigns list",
     "campaigns show",
+    "diagnose",
 ]
 
 
@@ -463,3 +464,27 @@ def test_forms_add_and_list(demo_gpkg: str, tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode != 0 and "no organisation 'nulle_part'" in bad.stderr
+
+
+def test_diagnose_json_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
+    db = tmp_path / "ville.gpkg"
+    shutil.copy(demo_gpkg, db)
+    found = json.loads(
+        run("diagnose", "--db", str(db), "--json", "--save", cwd=tmp_path).stdout
+    )
+    assert len(found["entries"]) == 25 and 0 < found["score"] < 100
+    assert all(0 <= e["level"] <= 4 for e in found["entries"])
+    buildings = next(e for e in found["entries"] if e["key"] == "batiments")
+    assert buildings["coverage"] > 0 and buildings["completeness"] > 0
+    assert found["building_gaps"]["missing"] > 0
+    assert "diagnostic_lacunes_batiments" in found["saved"]
+    listed = json.loads(run("datasets", "--db", str(db), "--json", cwd=tmp_path).stdout)
+    assert {"diagnostic_niveaux", "diagnostic_lacunes_batiments"} <= {
+        d["slug"] for d in listed
+    }
+    bad = tmp_path / "ref.json"
+    bad.write_text('{"entries": []}', encoding="utf-8")
+    refused = run(
+        "diagnose", "--db", str(db), "--reference", str(bad), cwd=tmp_path, check=False
+    )
+    assert refused.returncode != 0 and "entries" in refused.stderr

@@ -1,0 +1,91 @@
+"""``quartier diagnose``: the data self-diagnostic of the city."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from quartier.cli_common import DbOpt, JsonOpt, QuietOpt, _print_json, _store, out
+from quartier.cli_common import progress as bar
+from quartier.domain.diagnostic import load_reference
+from quartier.i18n import N_, _
+from quartier.services import diagnostic as diag
+
+FRESHNESS = {
+    "fresh": N_("à jour"),
+    "ageing": N_("vieillissante"),
+    "stale": N_("périmée"),
+    "unknown": "—",
+}
+
+
+def diagnose(
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    reference: Annotated[
+        Path | None,
+        typer.Option(help="Liste de référence (JSON) propre à la ville."),
+    ] = None,
+    grid: Annotated[
+        float, typer.Option(help="Taille des cellules de la carte des lacunes (m).")
+    ] = diag.GRID_M,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save",
+            help="Enregistrer niveaux et cartes des lacunes comme jeux (historique).",
+        ),
+    ] = False,
+    lang: Annotated[str, typer.Option(help="fr ou en (sortie --json).")] = "fr",
+    quiet: QuietOpt = False,
+) -> None:
+    """Diagnostic des données : couverture, complétude, fraîcheur, maturité."""
+    entries = load_reference(reference)
+    with _store(db, create=False) as store:
+        store.ensure_schema()
+        with bar(_("Diagnostic"), quiet or as_json, total=len(entries)) as step:
+            found = diag.diagnose(
+                store, reference=reference, grid_m=grid, progress=step
+            )
+        written = diag.save(store, found, author="local") if save else []
+    if as_json:
+        _print_json(diag.to_json(found, lang) | {"saved": written})
+        return
+    table = Table(
+        title=_("Diagnostic des données — score {score} / 100").format(
+            score=found.score
+        )
+    )
+    table.add_column(_("Donnée"), overflow="ellipsis", no_wrap=True, max_width=34)
+    for head in (_("Niveau"), _("Jeux"), _("Couverture"), _("Complétude")):
+        table.add_column(head)
+    table.add_column(_("Fraîcheur"), no_wrap=True)
+    for r in found.entries:
+        f = r.facts
+        table.add_row(
+            r.entry.title,
+            str(r.level),
+            ", ".join(r.datasets) or "—",
+            "—" if f.coverage is None else f"{100 * f.coverage:.0f} %",
+            "—" if f.completeness is None else f"{100 * f.completeness:.0f} %",
+            _(FRESHNESS[f.freshness.value]),
+        )
+    out.print(table)
+    if found.cells is not None:
+        out.print(
+            _(
+                "Bâtiments manquants : {missing} cellules de {size:g} m où d'autres "
+                "couches montrent des habitations (sur {settled})."
+            ).format(
+                missing=int(found.cells["missing"].sum()),
+                size=found.grid_m,
+                settled=int(found.cells["settled"].sum()),
+            )
+        )
+    for note in found.notes:
+        out.print(f"[yellow]{note}[/yellow]")
+    if written:
+        out.print(_("Enregistré : {names}").format(names=", ".join(written)))

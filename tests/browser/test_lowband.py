@@ -13,6 +13,7 @@ PUBLIC_PAGES = [
     "/charte",
     "/connexion",
     "/signalements",
+    "/diagnostic",
 ]
 
 

@@ -202,6 +202,9 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         "/api/profiles/centre",
         "/analyses",
         "/analyses/exposure",
+        # the data diagnostic: page and API
+        "/diagnostic",
+        "/api/diagnostic",
         # residents' reports: list, GeoJSON, the portal's page
         "/api/reports",
         "/api/reports?format=geojson",

@@ -12,6 +12,8 @@ is a version and their history is the diagnostic's time series.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -453,3 +455,31 @@ def save(store: SqlStore, d: Diagnostic, *, author: str) -> list[str]:
         )
         written.append("diagnostic_lacunes_batiments")
     return written
+
+
+_CACHE: OrderedDict[tuple[Any, ...], Diagnostic] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_diagnostic(store: SqlStore, reader: Principal) -> Diagnostic:
+    """``diagnose`` for pages and the API: reused while the data the reader
+    may see (datasets, versions, fields hidden from them) is the same — two
+    readers who see the same data share an entry, nothing leaks between."""
+    seen = tuple(
+        sorted(
+            (d.slug, d.current_version, tuple(sorted(access.hidden_fields(reader, d))))
+            for d in access.readable(reader, store.list_datasets())
+        )
+    )
+    ws = store.get_workspace()
+    key = (id(store), ws.admin_dataset, ws.boundary_wkt, seen, dt.date.today())
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    found = diagnose(store, reader)
+    with _CACHE_LOCK:
+        _CACHE[key] = found
+        while len(_CACHE) > 8:
+            _CACHE.popitem(last=False)
+    return found

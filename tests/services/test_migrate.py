@@ -330,3 +330,45 @@ def test_forms_and_submissions_travel(demo_gpkg: Path, pg_url: str, tmp_path: Pa
             "2026-01-03",
         )
         assert pg.get_attachment("uuid:1", "photo.jpg")[1] == b"JPEG"
+
+
+def test_reports_and_campaigns_travel(demo_gpkg: Path, pg_url: str, tmp_path: Path):
+    import shutil
+
+    from quartier.domain.campaigns import Campaign, Grid
+    from quartier.services.campaigns import create_campaign
+    from quartier.services.reports import NewReport, file_report
+
+    copy = tmp_path / "ville.gpkg"
+    shutil.copy(demo_gpkg, copy)
+    with open_store(str(copy), create=False) as source, open_store(pg_url) as pg:
+        report, _ = file_report(
+            source,
+            LOCAL,
+            NewReport(
+                "0b7a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+                lon=15.33,
+                lat=-4.42,
+                description="Caniveau bouché",
+                category="assainissement",
+                name="Awa",
+                contact="0812345678",
+            ),
+            [],
+        )
+        area = shapely.box(15.33, -4.42, 15.335, -4.415)
+        campaign, cells = create_campaign(
+            source,
+            Campaign("kabila", "Kabila", "commune_kisenso", "", Grid.SQUARE, 200),
+            area,
+            actor=LOCAL,
+        )
+        migrate(source, pg)
+        moved = pg.get_report(report.id)
+        assert (moved.description, moved.name, moved.contact) == (
+            "Caniveau bouché",
+            "Awa",
+            "0812345678",
+        )
+        assert pg.get_campaign("kabila").title == "Kabila"
+        assert len(pg.list_cells("kabila")) == cells

@@ -8,11 +8,21 @@ from quartier.errors import Conflict, NotFound
 from quartier.storage.base import SqlStore
 
 Step = Callable[[str, int], None]
+#: platform tables copied row for row (residents' reports, campaigns)
+ROW_TABLES = (
+    "reports",
+    "report_events",
+    "report_photos",
+    "campaigns",
+    "campaign_cells",
+    "campaign_events",
+)
 
 
 def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) -> int:
     """Copy workspace, organisations, every version of every dataset, users
-    (with their roles, hashed passwords and tokens), webhooks and the audit log.
+    (with their roles, hashed passwords and tokens), webhooks, forms and
+    submissions, residents' reports, campaigns and the audit log.
 
     Versions are replayed in order with their original dates, so the target
     holds the same history (same counts, same changes, same geometries).
@@ -54,6 +64,7 @@ def migrate(source: SqlStore, target: SqlStore, *, on_step: Step | None = None) 
                 on_step(ds.slug, v.version)
     target.load_accounts(source.dump_accounts())
     _copy_forms(source, target)
+    target.load_rows(source.dump_rows(ROW_TABLES))
     for entry in reversed(source.list_audit(limit=None)):
         target.audit(
             actor=entry["actor"],

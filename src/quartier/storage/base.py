@@ -42,6 +42,7 @@ from quartier.storage.campaigns import CampaignsMixin
 from quartier.storage.forms import FormsMixin
 from quartier.storage.query import QueryMixin
 from quartier.storage.reports import ReportsMixin
+from quartier.storage.rows import RowsMixin
 from quartier.storage.tables import BBox, FeatureTables
 from quartier.storage.tiles import TilesMixin
 
@@ -130,6 +131,7 @@ class SqlStore(
     CampaignsMixin,
     FormsMixin,
     ReportsMixin,
+    RowsMixin,
     QueryMixin,
     TilesMixin,
     FeatureTables,

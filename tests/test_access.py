@@ -119,3 +119,22 @@ def test_collect_moderate_and_review_rules():
     assert not access.can_review(ONG_MODERATOR, "ong", submitter=ONG_MODERATOR.label)
     assert not access.can_review(contributor, "ong", submitter="awa")
     assert access.can_review(ADMIN, "ong", submitter=ADMIN.label)
+
+
+def test_an_agreement_in_force_opens_its_datasets_but_not_their_personal_data():
+    granted = Principal(
+        "u", roles={"unikin": Role.VIEWER}, via="token", grants=frozenset({"d"})
+    )
+    for level in ("partners", "restricted", "confidential"):
+        assert access.can_read(granted, ds(level))
+        assert not access.can_read(PARTNER, ds(level)) or level == "partners"
+        assert access.hidden_fields(granted, ds(level)) == {"phone"}
+    assert not access.can_write(granted, ds("restricted"))
+    # a grant needs someone signed in: an anonymous caller has none
+    assert not access.can_read(Principal(grants=frozenset({"d"})), ds("restricted"))
+    # only the holder's admins and stewards share, and only what it holds
+    assert access.can_share(VILLE_STEWARD, "ville", ds("restricted"))
+    assert not access.can_share(ONG_MODERATOR, "ong", ds("restricted"))
+    assert not access.can_share(user(unikin="steward"), "unikin", ds("restricted"))
+    assert access.can_see_agreement(PARTNER, "ville", ["unikin"])
+    assert not access.can_see_agreement(ONG_VIEWER, "ville", ["unikin"])

@@ -50,6 +50,8 @@ class Principal:
     roles: Mapping[str, Role] = field(default_factory=dict)
     #: how the caller was identified: anonymous, session, token, local
     via: str = "anonymous"
+    #: datasets readable through data-sharing agreements in force today
+    grants: frozenset[str] = frozenset()
 
     @property
     def authenticated(self) -> bool:
@@ -80,12 +82,27 @@ def can_read(p: Principal, ds: Dataset) -> bool:
         return True
     if not p.authenticated:
         return False
+    if ds.slug in p.grants:  # a data-sharing agreement in force
+        return True
     if level is AccessLevel.PARTNERS:
         return bool(p.roles)
     roles = _role_in(p, ds)
     if level is AccessLevel.RESTRICTED:
         return bool(roles)
     return bool(roles & _CUSTODIANS)  # confidential
+
+
+def can_share(p: Principal, holder: str, ds: Dataset) -> bool:
+    """May ``p`` share ``ds`` in an agreement of ``holder``? The holder must
+    produce or steward it, and ``p`` be an admin or steward there."""
+    if holder not in (ds.producer, ds.steward):
+        return False
+    return p.is_admin or p.roles.get(holder) in _EDITORS
+
+
+def can_see_agreement(p: Principal, holder: str, partners: Iterable[str]) -> bool:
+    """Agreements are seen by administrators and members of their parties."""
+    return p.is_admin or any(o in p.roles for o in (holder, *partners))
 
 
 def can_write(p: Principal, ds: Dataset) -> bool:

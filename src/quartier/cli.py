@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from quartier.cli_agreements import agreements_app
 from quartier.cli_analyze import analyze_app
 from quartier.cli_campaigns import campaigns_app
 from quartier.cli_diagnose import diagnose
@@ -33,6 +34,7 @@ app.add_typer(analyze_app, name="analyze")
 app.add_typer(forms_app, name="forms")
 app.add_typer(campaigns_app, name="campaigns")
 app.command("diagnose")(diagnose)
+app.add_typer(agreements_app, name="agreements")
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

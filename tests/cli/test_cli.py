@@ -61,6 +61,10 @@ VERBS = [
     "campaigns list",
     "campaigns show",
     "diagnose",
+    "agreements",
+    "agreements add",
+    "agreements list",
+    "agreements status",
 ]
 
 

@@ -481,3 +481,52 @@ def test_campaigns_hide_private_ones_and_contributor_names(city):
         custodian = everything({"Authorization": f"Bearer {tokens['gardien']}"})
         assert "QZ-CAMPAGNE-INTERNE" in custodian and "qznom-mappeur" in custodian
         assert "QZ-CAMPAGNE-BROUILLON" not in custodian  # a moderator does not manage
+
+
+def test_an_agreement_opens_every_output_while_in_force_and_stops_at_expiry(
+    city, tmp_path
+):
+    """A data-sharing agreement of the holder lets a partner read a restricted
+    dataset on every output; one that expired yesterday opens nothing, and a
+    suspended one closes everything again. Personal data stays masked."""
+    from datetime import date, timedelta
+
+    from quartier.domain.agreements import Agreement, AgreementStatus
+
+    store, tokens = city
+    today = date.today()
+    for agreement_id, slug, ends in (
+        ("c-en-vigueur", "jeu_restricted", today),
+        ("c-expiree", "jeu_confidential", today - timedelta(days=1)),
+    ):
+        store.add_agreement(
+            Agreement(
+                agreement_id,
+                "Convention",
+                "ville",
+                ("unikin",),
+                (slug,),
+                "Recherche",
+                (today - timedelta(days=30)).isoformat(),
+                ends.isoformat(),
+                AgreementStatus.ACTIVE,
+                created="2026-01-01",
+            )
+        )
+    slugs = [f"jeu_{level}" for level in LEVELS]
+    partner = {"Authorization": f"Bearer {tokens['partenaire']}"}
+    with make_client(store) as client:
+        seen = _everything(client, partner, slugs, tmp_path)
+        _expect(seen, {"public", "partners", "restricted"})
+        assert SENSITIVE not in seen
+        store.set_agreement_status(
+            "c-en-vigueur", AgreementStatus.SUSPENDED, at="2026-11-26"
+        )
+        _expect(_everything(client, partner, slugs, tmp_path), {"public", "partners"})
+    # the partner's reads under the agreement are in the audit log
+    reads = {
+        (a["actor"], a["target"])
+        for a in store.list_audit(limit=None)
+        if a["action"].startswith("read.")
+    }
+    assert ("partenaire", "jeu_restricted") in reads

@@ -94,11 +94,22 @@ def grant_role(
     return user
 
 
-def principal_of(user: User, *, via: str) -> Principal:
+def principal_of(user: User, *, via: str, store: SqlStore | None = None) -> Principal:
+    """Who ``user`` is to the authorisation layer; with ``store``, the
+    datasets their organisations may read through agreements in force."""
     if not user.active:
         return ANONYMOUS
+    grants: frozenset[str] = frozenset()
+    if store is not None and user.roles:
+        from quartier.services.agreements import grants_for
+
+        grants = grants_for(store, user.roles)
     return Principal(
-        username=user.username, is_admin=user.is_admin, roles=user.roles, via=via
+        username=user.username,
+        is_admin=user.is_admin,
+        roles=user.roles,
+        via=via,
+        grants=grants,
     )
 
 
@@ -174,7 +185,7 @@ def principal_from_token(
     stamp = now()
     if not token.last_used or token.last_used[:13] != stamp[:13]:
         store.touch_token(token.id, at=stamp)
-    return principal_of(store.get_user(token.username), via="token")
+    return principal_of(store.get_user(token.username), via="token", store=store)
 
 
 # --------------------------------------------------------------------- sessions
@@ -208,7 +219,9 @@ def session_of(store: SqlStore, cookie: str) -> Session | None:
 
 def principal_from_session(store: SqlStore, session: Session) -> Principal:
     try:
-        return principal_of(store.get_user(session.username), via="session")
+        return principal_of(
+            store.get_user(session.username), via="session", store=store
+        )
     except NotFound:
         return ANONYMOUS
 

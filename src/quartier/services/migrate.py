@@ -16,6 +16,7 @@ ROW_TABLES = (
     "campaigns",
     "campaign_cells",
     "campaign_events",
+    "agreements",
 )
 
 

@@ -274,7 +274,9 @@ class Dispatcher:
             user = self.store.get_user(hook["username"])
         except NotFound:
             return None
-        return accounts.principal_of(user, via="token") if user.active else None
+        if not user.active:
+            return None
+        return accounts.principal_of(user, via="token", store=self.store)
 
     def _deliver(self, hook: dict[str, Any], moment: float) -> int:
         owner = self._owner(hook)

@@ -37,6 +37,7 @@ from quartier.domain.versioning import diff_states, row_hashes, summarise
 from quartier.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from quartier.storage import schema as s
 from quartier.storage.accounts import AccountsMixin
+from quartier.storage.agreements import AgreementsMixin
 from quartier.storage.audit import AuditMixin, now
 from quartier.storage.campaigns import CampaignsMixin
 from quartier.storage.forms import FormsMixin
@@ -127,6 +128,7 @@ def _upgrade(conn: sa.Connection, found: int) -> None:
 
 class SqlStore(
     AccountsMixin,
+    AgreementsMixin,
     AuditMixin,
     CampaignsMixin,
     FormsMixin,

@@ -367,3 +367,21 @@ campaign_events = sa.Table(
     sa.Column("to_state", sa.Text, nullable=False),
     sa.Column("comment", sa.Text, nullable=False, default=""),
 )
+
+#: data-sharing agreements (a holder lets partner organisations read datasets)
+agreements = sa.Table(
+    "quartier_agreements",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("holder", sa.Text, sa.ForeignKey("quartier_organisations.slug")),
+    sa.Column("partners", sa.Text, nullable=False),  # JSON list of slugs
+    sa.Column("datasets", sa.Text, nullable=False),  # JSON list of slugs
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("starts", sa.Text, nullable=False),
+    sa.Column("ends", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    sa.Column("updated", sa.Text, nullable=False, default=""),
+)

@@ -33,6 +33,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
     from quartier.web import (
         api,
         api_accounts,
+        api_agreements,
         api_analyses,
         api_audit,
         api_campaigns,
@@ -68,6 +69,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
         ("api", api_audit.router),
         ("api", api_reports.router),
         ("api", api_diagnostic.router),
+        ("api", api_agreements.router),
         ("root", dcat.router),
         ("openrosa", openrosa.basic_router),
         ("openrosa", openrosa.token_router),

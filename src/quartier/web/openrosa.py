@@ -131,7 +131,7 @@ def by_basic(request: Request) -> Principal:
         guard.failed(username, client)
         raise
     guard.succeeded(username, client)
-    return accounts.principal_of(user, via="basic")
+    return accounts.principal_of(user, via="basic", store=store)
 
 
 def by_token(request: Request, token: str) -> Principal:

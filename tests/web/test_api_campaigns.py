@@ -135,11 +135,18 @@ def test_lock_map_validate_and_stats(city):
     assert client.post(url + "/lock").status_code == 401  # anonymous reads only
     r = client.post(url + "/lock", json={"comment": "je prends"}, headers=h["awa"])
     assert r.status_code == 200 and r.json()["properties"]["mine"]
-    r = client.post(url + "/lock", headers=h["bena"])
+    retry = client.post(url + "/lock", headers=h["awa"])  # the reply was lost
+    assert retry.status_code == 200 and retry.json() == r.json()
+    r = client.post(url + "/lock", headers=h["bena"])  # names are for validators
+    assert r.status_code == 409 and "locked by another contributor until" in r.text
+    assert "awa" not in r.text
+    r = client.post(url + "/lock", headers=h["moderatrice"])
     assert r.status_code == 409 and "locked by awa until" in r.text
     assert client.post(url + "/mapped", headers=h["bena"]).status_code == 409
     r = client.post(url + "/mapped", headers=h["awa"])
     assert r.json()["properties"]["state"] == "mapped"
+    retry = client.post(url + "/mapped", headers=h["awa"])  # the reply was lost
+    assert retry.status_code == 200 and retry.json() == r.json()
     r = client.post(url + "/lock", headers=h["awa"])  # cannot validate own work
     assert r.status_code == 403
     r = client.post(url + "/lock", headers=h["bena"])  # not a validator

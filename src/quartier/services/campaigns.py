@@ -247,7 +247,9 @@ def act(
     comment: str = "",
     now: dt.datetime | None = None,
 ) -> Outcome:
-    """Take, give up, mark mapped, validate or invalidate one cell."""
+    """Take, give up, mark mapped, validate or invalidate one cell. A retry
+    of what the caller just did returns the cell unchanged; the campaign's
+    status is checked again in the store's transaction."""
     c = visible(store, who, slug)
     access.require_signed_in(who)
     if not access.can_map_campaign(who, c):
@@ -265,6 +267,7 @@ def act(
         now=now or dt.datetime.now(dt.UTC),
         may_validate=access.can_validate_campaign(who, c),
         comment=comment,
+        names=access.can_see_contributors(who, c),
     )
 
 

@@ -6,8 +6,9 @@ row's lock until commit, so transitions of one campaign run one at a time; a
 GeoPackage has a single writer anyway), applies the pure rule of
 :func:`quartier.domain.campaigns.transition`, writes the cell with an UPDATE
 conditional on the state it read, and appends the event. Of two people taking
-the same cell at once, exactly one wins; the other gets a conflict naming
-the holder.
+the same cell at once, exactly one wins; the other gets a conflict. The
+campaign's status is checked inside that transaction (cells change only while
+it is active), and a retry of the cell's last event writes nothing.
 """
 
 from __future__ import annotations
@@ -129,18 +130,38 @@ class CampaignsMixin:
         now: dt.datetime,
         may_validate: bool,
         comment: str = "",
+        names: bool = False,
     ) -> Outcome:
-        """Apply one action to a cell (rules: ``domain.campaigns.transition``)."""
+        """Apply one action to a cell (rules: ``domain.campaigns.transition``;
+        ``names``: may ``user`` see who holds a cell). Only while the campaign
+        is active (checked in the transaction: a conflict otherwise). A retry
+        of the cell's last event by the same user changes and records
+        nothing (``Outcome.repeated``)."""
         with self._write() as conn:
             touched = conn.execute(
                 _C.update()
                 .where(_C.c.slug == slug)
                 .values(touched=now.isoformat())
-                .returning(_C.c.lock_minutes)
+                .returning(_C.c.lock_minutes, _C.c.status)
             ).first()
             if touched is None:
                 raise NotFound(f"no campaign {slug!r}")
+            if touched[1] != CampaignStatus.ACTIVE.value:
+                raise Conflict(
+                    f"campaign {slug!r} is {touched[1]}: its cells change only "
+                    "while it is active"
+                )
             before = _cell(_cell_row(conn, slug, cell))
+            last = (
+                conn.execute(
+                    sa.select(_E)
+                    .where((_E.c.campaign == slug) & (_E.c.cell == cell))
+                    .order_by(_E.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
             if action is Action.LOCK:
                 _one_lock_per_user(conn, slug, cell, user, now)
             outcome = transition(
@@ -151,7 +172,11 @@ class CampaignsMixin:
                 may_validate=may_validate,
                 lock_minutes=int(touched[0]),
                 comment=comment,
+                last=_event(last) if last is not None else None,
+                names=names,
             )
+            if outcome.repeated:
+                return outcome
             after = outcome.cell
             done = conn.execute(
                 _K.update()

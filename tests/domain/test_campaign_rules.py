@@ -217,7 +217,11 @@ def test_a_retry_of_the_last_event_changes_nothing() -> None:
     # the cell moved on since (taken by a validator): not a retry any more
     with pytest.raises(Conflict):
         transition(
-            taken.cell, Action.MAPPED, user=A, now=NOW, may_validate=False,
+            taken.cell,
+            Action.MAPPED,
+            user=A,
+            now=NOW,
+            may_validate=False,
             last=taken.event,
         )
 

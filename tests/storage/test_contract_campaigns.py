@@ -49,9 +49,7 @@ def camp(store):
     return store
 
 
-def act(
-    store, cell, action, user, *, at=T0, validator=False, comment="", names=False
-):
+def act(store, cell, action, user, *, at=T0, validator=False, comment="", names=False):
     return store.transition_cell(
         "kisenso",
         cell,

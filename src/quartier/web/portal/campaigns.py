@@ -54,6 +54,7 @@ def campaign_page(request: Request, who: Caller, slug: CampaignSlug) -> HTMLResp
     pg = page(request, who)
     store = context(request).store
     c = svc.visible(store, who, slug)
+    forms = svc.shown_forms(store, who, c)  # to those who may fill them
     cells = store.list_cells(slug)
     shapes = shapely.from_wkt([cell.geometry_wkt for cell in cells] or [c.area_wkt])
     bounds = shapely.total_bounds(shapes)
@@ -64,7 +65,9 @@ def campaign_page(request: Request, who: Caller, slug: CampaignSlug) -> HTMLResp
         c=c,
         bbox=",".join(f"{v:.6f}" for v in bounds),
         stats=svc.stats(store, who, c),
-        forms=svc.campaign_forms(store, c),
+        forms=forms,
+        forms_for_members=not forms and bool(svc.campaign_forms(store, c)),
+        dataset=svc.shown_dataset(store, who, c),
         server=f"{base_url(request)}/openrosa",
         can_map=access.can_map_campaign(who, c),
         can_validate=access.can_validate_campaign(who, c),

@@ -280,7 +280,13 @@ def test_bad_input_is_named_and_changes_nothing(city, changes, message):
     assert store.list_campaigns() == []
 
 
-def _areas(store: SqlStore, slug: str, level: str, producer: str) -> None:
+def _areas(
+    store: SqlStore,
+    slug: str,
+    level: str,
+    producer: str,
+    sensitive: tuple[str, ...] = ("telephone",),
+) -> None:
     """A dataset of two quartiers with a sensitive field."""
     import pyarrow as pa
     import shapely
@@ -292,7 +298,7 @@ def _areas(store: SqlStore, slug: str, level: str, producer: str) -> None:
             access=AccessLevel(level),
             producer=producer,
             steward=producer,
-            sensitive_fields=["telephone"],
+            sensitive_fields=list(sensitive),
         )
     )
     x0, y0, x1, y1 = BBOX
@@ -430,3 +436,21 @@ def test_area_never_filters_on_a_sensitive_field(city):
         **by,
     )
     assert r.status_code == 201, r.text
+
+
+def test_console_offers_units_by_name_only_if_name_is_visible(city):
+    """The console's area picker lists the admin units' names: not when that
+    field is sensitive for the caller."""
+    from apiutil import sign_in_form
+
+    from quartier.domain.workspace import Workspace
+
+    client, store, h = city
+    _areas(store, "unites", "public", "ville", sensitive=("name",))
+    store.set_workspace(Workspace("Ville", 32733, admin_dataset="unites"))
+    sign_in_form(client, "gardienne", "un-mot-de-passe")
+    page = client.get("/console/campagnes")
+    assert page.status_code == 200 and "Kabila" not in page.text
+    _areas(store, "unites_ouvertes", "public", "ville")
+    store.set_workspace(Workspace("Ville", 32733, admin_dataset="unites_ouvertes"))
+    assert "Kabila" in client.get("/console/campagnes").text

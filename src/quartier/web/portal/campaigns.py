@@ -107,9 +107,13 @@ def _units(store: SqlStore, who: Principal) -> tuple[str, list[str]]:
     """The admin-units dataset and its unit names (the areas offered)."""
     try:
         slug = store.get_workspace().admin_dataset
-        if not slug or not access.can_read(who, store.get_dataset(slug)):
+        if not slug:
             return "", []
+        ds = store.get_dataset(slug)
     except NotFound:
+        return "", []
+    # the area is chosen by ``name``: only if ``who`` may read it (not sensitive)
+    if not access.can_read(who, ds) or not access.visible_columns(who, ds, ["name"]):
         return "", []
     names = sorted(
         {

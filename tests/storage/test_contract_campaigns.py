@@ -16,7 +16,7 @@ from quartier.domain.campaigns import (
     CellState,
     Grid,
 )
-from quartier.errors import Conflict, NotFound
+from quartier.errors import Conflict, NotFound, PermissionDenied
 
 T0 = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 SQUARES = [f"POLYGON (({x} 0, {x + 1} 0, {x + 1} 1, {x} 1, {x} 0))" for x in range(4)]
@@ -217,3 +217,29 @@ def test_status_checked_inside_the_transaction(camp) -> None:
     assert camp.get_cell("kisenso", 1).locked_by == ""
     camp.update_campaign(campaign())
     assert act(camp, 1, "lock", "awa").cell.locked_by == "awa"
+
+
+def test_rights_checked_on_the_campaign_as_locked_for_the_write(camp) -> None:
+    """``check`` sees the campaign as it is inside the transaction (here made
+    non-public meanwhile) and its refusal changes nothing."""
+    seen: list[Campaign] = []
+
+    def public_only(c: Campaign) -> None:
+        seen.append(c)
+        if not c.public:
+            raise PermissionDenied("not public any more")
+
+    camp.update_campaign(campaign(public=False))
+    with pytest.raises(PermissionDenied, match="not public any more"):
+        camp.transition_cell(
+            "kisenso",
+            1,
+            Action.LOCK,
+            user="awa",
+            now=T0,
+            may_validate=False,
+            check=public_only,
+        )
+    assert seen == [campaign(public=False)]
+    assert camp.list_cell_events("kisenso") == []
+    assert camp.get_cell("kisenso", 1).locked_by == ""

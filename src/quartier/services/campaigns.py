@@ -274,15 +274,24 @@ def act(
     now: dt.datetime | None = None,
 ) -> Outcome:
     """Take, give up, mark mapped, validate or invalidate one cell. A retry
-    of what the caller just did returns the cell unchanged; the campaign's
-    status is checked again in the store's transaction."""
+    of what the caller just did returns the cell unchanged; the caller's
+    rights (and the campaign's status) are checked again in the store's
+    transaction, on the campaign as it is then."""
     c = visible(store, who, slug)
     access.require_signed_in(who)
-    if not access.can_map_campaign(who, c):
-        raise PermissionDenied(
-            f"{who.label} may not work on campaign {slug!r}"
-            + ("" if c.status is CampaignStatus.ACTIVE else f": it is {c.status}")
-        )
+
+    def may_work(fresh: Campaign) -> None:
+        if not access.can_map_campaign(who, fresh):
+            raise PermissionDenied(
+                f"{who.label} may not work on campaign {slug!r}"
+                + (
+                    ""
+                    if fresh.status is CampaignStatus.ACTIVE
+                    else f": it is {fresh.status}"
+                )
+            )
+
+    may_work(c)
     if len(comment) > 2000:
         raise InvalidInput("comment: 2000 characters at most")
     return store.transition_cell(
@@ -294,6 +303,7 @@ def act(
         may_validate=access.can_validate_campaign(who, c),
         comment=comment,
         names=access.can_see_contributors(who, c),
+        check=may_work,  # the rights again, on the campaign as locked for the write
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -131,26 +131,35 @@ class CampaignsMixin:
         may_validate: bool,
         comment: str = "",
         names: bool = False,
+        check: Callable[[Campaign], None] | None = None,
     ) -> Outcome:
         """Apply one action to a cell (rules: ``domain.campaigns.transition``;
         ``names``: may ``user`` see who holds a cell). Only while the campaign
-        is active (checked in the transaction: a conflict otherwise). A retry
-        of the cell's last event by the same user changes and records
-        nothing (``Outcome.repeated``)."""
+        is active (checked in the transaction: a conflict otherwise);
+        ``check`` is called with the campaign as read in the transaction (its
+        row locked) and may raise to refuse. A retry of the cell's last event
+        by the same user changes and records nothing (``Outcome.repeated``)."""
         with self._write() as conn:
-            touched = conn.execute(
-                _C.update()
-                .where(_C.c.slug == slug)
-                .values(touched=now.isoformat())
-                .returning(_C.c.lock_minutes, _C.c.status)
-            ).first()
+            touched = (
+                conn.execute(
+                    _C.update()
+                    .where(_C.c.slug == slug)
+                    .values(touched=now.isoformat())
+                    .returning(*_C.c)
+                )
+                .mappings()
+                .first()
+            )
             if touched is None:
                 raise NotFound(f"no campaign {slug!r}")
-            if touched[1] != CampaignStatus.ACTIVE.value:
+            fresh = _campaign(touched)
+            if fresh.status is not CampaignStatus.ACTIVE:
                 raise Conflict(
-                    f"campaign {slug!r} is {touched[1]}: its cells change only "
+                    f"campaign {slug!r} is {fresh.status}: its cells change only "
                     "while it is active"
                 )
+            if check is not None:
+                check(fresh)
             before = _cell(_cell_row(conn, slug, cell))
             last = (
                 conn.execute(
@@ -170,7 +179,7 @@ class CampaignsMixin:
                 user=user,
                 now=now,
                 may_validate=may_validate,
-                lock_minutes=int(touched[0]),
+                lock_minutes=fresh.lock_minutes,
                 comment=comment,
                 last=_event(last) if last is not None else None,
                 names=names,

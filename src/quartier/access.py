@@ -294,6 +294,33 @@ def can_see_contributors(p: Principal, c: Campaign) -> bool:
     return can_moderate(p, c.organisation) or can_manage_campaign(p, c.organisation)
 
 
+def can_attach_form(p: Principal, organisation: str, c: Campaign) -> bool:
+    """May a form of ``organisation``, published by ``p``, name campaign
+    ``c``? Only a form of the campaign's own organisation: its submissions
+    count in the campaign's statistics and its contributors' names reach the
+    campaign's validators. ``p`` must see the campaign."""
+    return organisation == c.organisation and can_see_campaign(p, c)
+
+
+def campaign_form(c: Campaign, organisation: str | None) -> bool:
+    """Does a form of ``organisation`` that lists or names ``c`` count as one
+    of the campaign's forms? Only one of the campaign's organisation."""
+    return organisation == c.organisation
+
+
+def can_see_campaign_forms(p: Principal, c: Campaign) -> bool:
+    """May ``p`` see which forms a campaign has (ids, titles)? Those who may
+    fill them: the organisation's contributors and above (``can_collect``);
+    others are told to sign in or join the organisation."""
+    return can_collect(p, c.organisation)
+
+
+def can_see_campaign_dataset(p: Principal, c: Campaign, ds: Dataset | None) -> bool:
+    """May ``p`` see which dataset a campaign completes? Only if ``p`` may
+    read that dataset (its slug alone can reveal a restricted dataset)."""
+    return ds is not None and ds.slug == c.dataset and can_read(p, ds)
+
+
 def require_see_campaign(p: Principal, c: Campaign) -> Campaign:
     if not can_see_campaign(p, c):
         raise NotFound(f"no campaign {c.slug!r}")

@@ -122,7 +122,7 @@ REFUSED = [
         A,
         False,
         Conflict,
-        "locked by bena",
+        "locked by another contributor until",
     ),
     (cell("validated"), "lock", B, True, Conflict, "already validated"),
     (cell("mapped", mapped_by=A), "lock", A, True, PermissionDenied, "someone else"),
@@ -142,7 +142,7 @@ REFUSED = [
         A,
         False,
         Conflict,
-        "locked by bena",
+        "locked by another contributor until",
     ),
     (
         cell(locked_by=A, until=LATER, kind="mapping"),
@@ -170,6 +170,60 @@ REFUSED = [
 def test_refused(before, action, user, may, error, message) -> None:
     with pytest.raises(error, match=message):
         transition(before, Action(action), user=user, now=NOW, may_validate=may)
+
+
+def test_holder_named_only_to_who_may_see_names() -> None:
+    held = cell(locked_by=B, until=LATER, kind="mapping")
+    for action in (Action.LOCK, Action.MAPPED):
+        with pytest.raises(Conflict) as refused:
+            transition(held, action, user=A, now=NOW, may_validate=False)
+        assert "bena" not in str(refused.value)
+        with pytest.raises(Conflict, match="locked by bena until"):
+            transition(held, action, user=A, now=NOW, may_validate=False, names=True)
+
+
+def test_a_retry_of_the_last_event_changes_nothing() -> None:
+    """The same action again by who just did it (a lost reply) is a no-op."""
+    first = transition(cell(), Action.LOCK, user=A, now=NOW, may_validate=False)
+    again = transition(
+        first.cell, Action.LOCK, user=A, now=NOW, may_validate=False, last=first.event
+    )
+    assert again.repeated and again.cell == first.cell and again.event == first.event
+    for action in (Action.MAPPED, Action.UNLOCK):
+        done = transition(
+            first.cell, action, user=A, now=NOW, may_validate=False, last=first.event
+        )
+        assert not done.repeated
+        retry = transition(
+            done.cell, action, user=A, now=NOW, may_validate=False, last=done.event
+        )
+        assert retry.repeated and retry.cell == done.cell
+        with pytest.raises(Conflict, match="take the cell first"):  # someone else
+            transition(
+                done.cell, action, user=B, now=NOW, may_validate=True, last=done.event
+            )
+    mapped = transition(
+        first.cell, Action.MAPPED, user=A, now=NOW, may_validate=False
+    ).cell
+    taken = transition(mapped, Action.LOCK, user=B, now=NOW, may_validate=True)
+    for action in (Action.VALIDATE, Action.INVALIDATE):
+        done = transition(
+            taken.cell, action, user=B, now=NOW, may_validate=True, last=taken.event
+        )
+        retry = transition(
+            done.cell, action, user=B, now=NOW, may_validate=True, last=done.event
+        )
+        assert retry.repeated and retry.cell == done.cell
+    # the cell moved on since (taken by a validator): not a retry any more
+    with pytest.raises(Conflict):
+        transition(
+            taken.cell,
+            Action.MAPPED,
+            user=A,
+            now=NOW,
+            may_validate=False,
+            last=taken.event,
+        )
 
 
 def test_lock_minutes_and_comment() -> None:

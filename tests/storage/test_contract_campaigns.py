@@ -16,7 +16,7 @@ from quartier.domain.campaigns import (
     CellState,
     Grid,
 )
-from quartier.errors import Conflict, NotFound
+from quartier.errors import Conflict, NotFound, PermissionDenied
 
 T0 = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 SQUARES = [f"POLYGON (({x} 0, {x + 1} 0, {x + 1} 1, {x} 1, {x} 0))" for x in range(4)]
@@ -49,7 +49,7 @@ def camp(store):
     return store
 
 
-def act(store, cell, action, user, *, at=T0, validator=False, comment=""):
+def act(store, cell, action, user, *, at=T0, validator=False, comment="", names=False):
     return store.transition_cell(
         "kisenso",
         cell,
@@ -58,6 +58,7 @@ def act(store, cell, action, user, *, at=T0, validator=False, comment=""):
         now=at,
         may_validate=validator,
         comment=comment,
+        names=names,
     )
 
 
@@ -127,7 +128,10 @@ def test_lifecycle_and_history(camp) -> None:
 def test_refusals_change_nothing(camp) -> None:
     act(camp, 1, "lock", "awa")
     with pytest.raises(Conflict, match="locked by awa until 2026-11-26T11:00:00"):
+        act(camp, 1, "lock", "bena", names=True)
+    with pytest.raises(Conflict) as refused:
         act(camp, 1, "lock", "bena")
+    assert "awa" not in str(refused.value)
     with pytest.raises(Conflict, match="one cell at a time"):
         act(camp, 2, "lock", "awa")
     with pytest.raises(NotFound):
@@ -173,3 +177,69 @@ def test_two_people_locking_at_once_exactly_one_wins(camp) -> None:
     assert len(winners) == 1 and results.count("lost") == 5
     assert camp.get_cell("kisenso", 3).locked_by == winners[0][4:]
     assert len(camp.list_cell_events("kisenso", cell=3)) == 1
+
+
+def test_a_retry_after_a_lost_reply_changes_nothing(camp) -> None:
+    """The same action again by who just did it returns the cell as it is,
+    with no second event."""
+    first = act(camp, 1, "lock", "awa")
+    again = act(camp, 1, "lock", "awa", at=T0 + dt.timedelta(minutes=5))
+    assert again.repeated and again.cell == first.cell
+    assert camp.get_cell("kisenso", 1).locked_until == first.cell.locked_until
+    mapped = act(camp, 1, "mapped", "awa")
+    assert act(camp, 1, "mapped", "awa").cell == mapped.cell
+    act(camp, 1, "lock", "bena", validator=True)
+    done = act(camp, 1, "validate", "bena", validator=True)
+    assert act(camp, 1, "validate", "bena", validator=True).cell == done.cell
+    act(camp, 2, "lock", "awa")
+    act(camp, 2, "unlock", "awa")
+    assert act(camp, 2, "unlock", "awa").repeated
+    with pytest.raises(Conflict, match="take the cell first"):
+        act(camp, 2, "unlock", "bena")  # not who did it
+    assert [e.action for e in camp.list_cell_events("kisenso")] == [
+        "lock",
+        "mapped",
+        "lock",
+        "validate",
+        "lock",
+        "unlock",
+    ]
+
+
+def test_status_checked_inside_the_transaction(camp) -> None:
+    """A campaign closed (or back to draft) between the caller's check and
+    the write: the cell does not change."""
+    for status in (CampaignStatus.CLOSED, CampaignStatus.DRAFT):
+        camp.update_campaign(campaign(status=status))
+        with pytest.raises(Conflict, match=f"is {status.value}: its cells change"):
+            act(camp, 1, "lock", "awa")
+    assert camp.list_cell_events("kisenso") == []
+    assert camp.get_cell("kisenso", 1).locked_by == ""
+    camp.update_campaign(campaign())
+    assert act(camp, 1, "lock", "awa").cell.locked_by == "awa"
+
+
+def test_rights_checked_on_the_campaign_as_locked_for_the_write(camp) -> None:
+    """``check`` sees the campaign as it is inside the transaction (here made
+    non-public meanwhile) and its refusal changes nothing."""
+    seen: list[Campaign] = []
+
+    def public_only(c: Campaign) -> None:
+        seen.append(c)
+        if not c.public:
+            raise PermissionDenied("not public any more")
+
+    camp.update_campaign(campaign(public=False))
+    with pytest.raises(PermissionDenied, match="not public any more"):
+        camp.transition_cell(
+            "kisenso",
+            1,
+            Action.LOCK,
+            user="awa",
+            now=T0,
+            may_validate=False,
+            check=public_only,
+        )
+    assert seen == [campaign(public=False)]
+    assert camp.list_cell_events("kisenso") == []
+    assert camp.get_cell("kisenso", 1).locked_by == ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,16 @@ from formutil import xlsform
 from webutil import make_client
 
 from quartier.access import LOCAL
-from quartier.domain import ActorKind, Organisation
+from quartier.domain import (
+    AccessLevel,
+    ActorKind,
+    Dataset,
+    Field,
+    FieldType,
+    Organisation,
+)
 from quartier.domain.forms import Status, Submission
+from quartier.errors import InvalidInput
 from quartier.services import accounts
 from quartier.services.forms import add_form
 from quartier.storage.base import SqlStore
@@ -49,7 +58,6 @@ def city(
         xlsform(tmp_path / "f.xlsx"),
         organisation="ong",
         actor=LOCAL,
-        campaign="kisenso",
     )
     store.add_submission(
         Submission(
@@ -81,6 +89,7 @@ def create(client, h, **kw):
         "cell_size": 250,
         "bbox": BBOX,
         "status": "active",
+        "forms": ["enquete"],
     } | kw
     return client.post("/api/campaigns", json=body, headers=h)
 
@@ -111,6 +120,7 @@ def test_create_and_who_may(city):
     assert r.status_code == 200 and r.json()["status"] == "active"
     seen = client.get("/api/campaigns/kisenso").json()
     assert seen["progress"]["cells"] == 9 and seen["rights"]["map"] is False
+    seen = client.get("/api/campaigns/kisenso", headers=h["moderatrice"]).json()
     assert [f["form_id"] for f in seen["attached_forms"]] == ["enquete"]
     hexes = create(
         client,
@@ -135,11 +145,18 @@ def test_lock_map_validate_and_stats(city):
     assert client.post(url + "/lock").status_code == 401  # anonymous reads only
     r = client.post(url + "/lock", json={"comment": "je prends"}, headers=h["awa"])
     assert r.status_code == 200 and r.json()["properties"]["mine"]
-    r = client.post(url + "/lock", headers=h["bena"])
+    retry = client.post(url + "/lock", headers=h["awa"])  # the reply was lost
+    assert retry.status_code == 200 and retry.json() == r.json()
+    r = client.post(url + "/lock", headers=h["bena"])  # names are for validators
+    assert r.status_code == 409 and "locked by another contributor until" in r.text
+    assert "awa" not in r.text
+    r = client.post(url + "/lock", headers=h["moderatrice"])
     assert r.status_code == 409 and "locked by awa until" in r.text
     assert client.post(url + "/mapped", headers=h["bena"]).status_code == 409
     r = client.post(url + "/mapped", headers=h["awa"])
     assert r.json()["properties"]["state"] == "mapped"
+    retry = client.post(url + "/mapped", headers=h["awa"])  # the reply was lost
+    assert retry.status_code == 200 and retry.json() == r.json()
     r = client.post(url + "/lock", headers=h["awa"])  # cannot validate own work
     assert r.status_code == 403
     r = client.post(url + "/lock", headers=h["bena"])  # not a validator
@@ -261,3 +278,179 @@ def test_bad_input_is_named_and_changes_nothing(city, changes, message):
     assert r.status_code in (400, 422), r.text
     assert message in r.text
     assert store.list_campaigns() == []
+
+
+def _areas(
+    store: SqlStore,
+    slug: str,
+    level: str,
+    producer: str,
+    sensitive: tuple[str, ...] = ("telephone",),
+) -> None:
+    """A dataset of two quartiers with a sensitive field."""
+    import pyarrow as pa
+    import shapely
+
+    store.create_dataset(
+        Dataset(
+            slug=slug,
+            title=slug,
+            access=AccessLevel(level),
+            producer=producer,
+            steward=producer,
+            sensitive_fields=list(sensitive),
+        )
+    )
+    x0, y0, x1, y1 = BBOX
+    boxes = [
+        shapely.box(x0, y0, (x0 + x1) / 2, y1),
+        shapely.box((x0 + x1) / 2, y0, x1, y1),
+    ]
+    store.write_version(
+        slug,
+        [
+            pa.record_batch(
+                {
+                    "geometry": pa.array([b.wkb for b in boxes], pa.binary()),
+                    "name": pa.array(["Kabila", "Ngomba"]),
+                    "telephone": pa.array(["0812", "0813"]),
+                }
+            )
+        ],
+        fields=[Field("name", FieldType.TEXT), Field("telephone", FieldType.TEXT)],
+        geometry_type="POLYGON",
+    )
+
+
+def _xlsform(path: Path, form_id: str) -> Path:
+    import openpyxl
+
+    book = openpyxl.load_workbook(xlsform(path))
+    book["settings"]["A2"] = form_id
+    book.save(path)
+    return path
+
+
+def test_forms_of_other_organisations_stay_out(city, tmp_path):
+    """A form names only a campaign of its own organisation; one that names
+    another's (stored before this rule) is neither listed nor counted."""
+    client, store, h = city
+    assert create(client, h["gardienne"], forms=[]).status_code == 201
+    agent = accounts.principal_from_token(store, h["agent"]["Authorization"][7:])
+    path = _xlsform(tmp_path / "g.xlsx", "intrus")
+    suivi = _xlsform(tmp_path / "s.xlsx", "suivi")
+    for who, org, slug in ((agent, "ville", "kisenso"), (LOCAL, "ville", "kisenso")):
+        with pytest.raises(InvalidInput, match=f"no campaign 'kisenso' of .*'{org}'"):
+            add_form(
+                store,
+                path,
+                organisation=org,
+                actor=who,
+                campaign=slug,
+            )
+    with pytest.raises(InvalidInput, match="no campaign 'absente' of"):
+        add_form(store, suivi, organisation="ong", actor=LOCAL, campaign="absente")
+    assert [f.form_id for f in store.list_forms()] == ["enquete"]  # nothing stored
+    own, _, _ = add_form(
+        store, suivi, organisation="ong", actor=LOCAL, campaign="kisenso"
+    )
+    # a form of another organisation naming the campaign, stored before the rule
+    other, _, _ = add_form(store, path, organisation="ville", actor=LOCAL)
+    store.add_form(replace(other, version="2", md5="autre", campaign="kisenso"), [])
+    store.add_submission(
+        Submission(
+            "uuid:9",
+            "intrus",
+            "2",
+            "<data/>",
+            "qzintrus",
+            received="2026-11-26T10:00:00Z",
+        )
+    )
+    seen = client.get("/api/campaigns/kisenso", headers=h["gardienne"]).json()
+    assert [f["form_id"] for f in seen["attached_forms"]] == ["suivi"]
+    stats = client.get("/api/campaigns/kisenso/stats", headers=h["gardienne"]).json()
+    assert "qzintrus" not in str(stats) and stats["submissions"] == {}
+    assert own.campaign == "kisenso"
+
+
+def test_forms_listed_only_to_who_may_fill_them(city):
+    client, store, h = city
+    assert create(client, h["gardienne"]).status_code == 201
+    for headers in ({}, h["awa"], h["agent"]):  # no contributor role in ong
+        seen = client.get("/api/campaigns/kisenso", headers=headers)
+        body = seen.json()
+        assert body["attached_forms"] == [] and body["forms"] == []
+        assert body["forms_for_members"] and not body["rights"]["collect"]
+        listed = client.get("/api/campaigns", headers=headers).text
+        page = client.get("/campagnes/kisenso", headers=headers).text
+        for text in (seen.text, listed, page):
+            assert "enquete" not in text and "Enquête de quartier" not in text
+        assert 'id="campaign-forms-hint"' in page
+    assert 'href="/connexion"' in client.get("/campagnes/kisenso").text
+    body = client.get("/api/campaigns/kisenso", headers=h["moderatrice"]).json()
+    assert [f["form_id"] for f in body["attached_forms"]] == ["enquete"]
+    assert body["forms"] == ["enquete"] and not body["forms_for_members"]
+    page = client.get("/campagnes/kisenso", headers=h["moderatrice"]).text
+    assert "Enquête de quartier" in page and "campaign-forms-hint" not in page
+
+
+def test_target_dataset_named_only_to_who_may_read_it(city):
+    client, store, h = city
+    _areas(store, "qz_cible_reservee", "restricted", "ong")
+    r = create(client, h["gardienne"], dataset="qz_cible_reservee")
+    assert r.status_code == 201, r.text
+    for headers in ({}, h["awa"], h["agent"]):
+        for url in ("/api/campaigns/kisenso", "/api/campaigns", "/campagnes/kisenso"):
+            assert "qz_cible" not in client.get(url, headers=headers).text, url
+    for name in ("gardienne", "moderatrice"):
+        assert (
+            client.get("/api/campaigns/kisenso", headers=h[name]).json()["dataset"]
+            == "qz_cible_reservee"
+        )
+        page = client.get("/campagnes/kisenso", headers=h[name]).text
+        assert 'href="/catalogue/qz_cible_reservee"' in page
+
+
+def test_area_never_filters_on_a_sensitive_field(city):
+    """Choosing an area by a field value takes fields the caller may see."""
+    client, store, h = city
+    _areas(store, "quartiers", "public", "ville")
+    by = {"bbox": None, "area_dataset": "quartiers"}
+    r = create(
+        client, h["gardienne"], where_field="telephone", where_value="0812", **by
+    )
+    assert r.status_code == 400 and "has no field 'telephone'" in r.text
+    assert "(fields: fid, name)" in r.text
+    assert store.list_campaigns() == []
+    r = create(client, h["gardienne"], where_field="name", where_value="Kabila", **by)
+    assert r.status_code == 201, r.text
+    r = create(  # a custodian of the dataset may use the field
+        client,
+        h["agent"],
+        slug="ville",
+        organisation="ville",
+        forms=[],
+        where_field="telephone",
+        where_value="0812",
+        **by,
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_console_offers_units_by_name_only_if_name_is_visible(city):
+    """The console's area picker lists the admin units' names: not when that
+    field is sensitive for the caller."""
+    from apiutil import sign_in_form
+
+    from quartier.domain.workspace import Workspace
+
+    client, store, h = city
+    _areas(store, "unites", "public", "ville", sensitive=("name",))
+    store.set_workspace(Workspace("Ville", 32733, admin_dataset="unites"))
+    sign_in_form(client, "gardienne", "un-mot-de-passe")
+    page = client.get("/console/campagnes")
+    assert page.status_code == 200 and "Kabila" not in page.text
+    _areas(store, "unites_ouvertes", "public", "ville")
+    store.set_workspace(Workspace("Ville", 32733, admin_dataset="unites_ouvertes"))
+    assert "Kabila" in client.get("/console/campagnes").text

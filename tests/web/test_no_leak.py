@@ -417,15 +417,22 @@ def test_reports_personal_data_leaks_nowhere(city, tmp_path):
         assert GPS_MARK.encode() not in photo_bytes.content
 
 
-def test_campaigns_hide_private_ones_and_contributor_names(city):
+def test_campaigns_hide_private_ones_and_contributor_names(city, tmp_path):
     """A non-public campaign and a draft stay inside their organisation; the
-    names of who mapped what (personal data) reach validators only."""
+    names of who mapped what (personal data) reach validators only, even in
+    a lock conflict; the campaign's forms reach those who may fill them and
+    its target dataset those who may read it."""
     import datetime as dt
 
+    from formutil import xlsform
+
     from quartier.domain.campaigns import Action, Campaign, CampaignStatus, Grid
+    from quartier.services.forms import add_form
 
     store, tokens = city
     square = "POLYGON ((15.34 -4.41, 15.341 -4.41, 15.341 -4.409, 15.34 -4.409, 15.34 -4.41))"
+    other = "POLYGON ((15.341 -4.41, 15.342 -4.41, 15.342 -4.409, 15.341 -4.409, 15.341 -4.41))"
+    add_form(store, xlsform(tmp_path / "f.xlsx"), organisation="ong", actor=LOCAL)
     for slug, title, public, status in (
         ("ouverte", "Campagne ouverte", True, CampaignStatus.ACTIVE),
         ("interne", "QZ-CAMPAGNE-INTERNE", False, CampaignStatus.ACTIVE),
@@ -442,8 +449,10 @@ def test_campaigns_hide_private_ones_and_contributor_names(city):
                 public=public,
                 status=status,
                 created="2026-11-26T09:00:00+00:00",
+                forms=("enquete",),
+                dataset="jeu_restricted",
             ),
-            [square],
+            [square, other],
         )
     accounts.create_user(
         store, "qznom-mappeur", password="un-mot-de-passe", actor=LOCAL
@@ -453,6 +462,9 @@ def test_campaigns_hide_private_ones_and_contributor_names(city):
         store.transition_cell(
             "ouverte", 1, action, user="qznom-mappeur", now=now, may_validate=False
         )
+    store.transition_cell(
+        "ouverte", 2, Action.LOCK, user="qznom-mappeur", now=now, may_validate=False
+    )
     urls = ["/campagnes", "/api/campaigns"] + [
         url
         for slug in ("ouverte", "interne", "brouillon")
@@ -474,12 +486,24 @@ def test_campaigns_hide_private_ones_and_contributor_names(city):
                 texts.append(r.text if r.status_code == 200 else "")
             return "\n".join(texts)
 
+        def take(headers):
+            return client.post("/api/campaigns/ouverte/tasks/2/lock", headers=headers)
+
+        forms = ("Enquête de quartier", "formulaires/enquete", '"enquete"')
         for who in ({}, {"Authorization": f"Bearer {tokens['partenaire']}"}):
             seen = everything(who)
             assert "Campagne ouverte" in seen
             assert "QZ-CAMPAGNE" not in seen and "qznom" not in seen
-        custodian = everything({"Authorization": f"Bearer {tokens['gardien']}"})
+            assert "jeu_restricted" not in seen
+            assert not any(form in seen for form in forms)
+        partner = take({"Authorization": f"Bearer {tokens['partenaire']}"})
+        assert partner.status_code == 409 and "qznom" not in partner.text
+        gardien = {"Authorization": f"Bearer {tokens['gardien']}"}
+        custodian = everything(gardien)
         assert "QZ-CAMPAGNE-INTERNE" in custodian and "qznom-mappeur" in custodian
+        assert "jeu_restricted" in custodian
+        assert all(form in custodian for form in forms)
+        assert "locked by qznom-mappeur" in take(gardien).text
         assert "QZ-CAMPAGNE-BROUILLON" not in custodian  # a moderator does not manage
 
 

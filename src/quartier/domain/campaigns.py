@@ -25,6 +25,12 @@ action             allowed when                    result
 A contributor holds at most one lock per campaign at a time (as in the HOT
 Tasking Manager). Every action is an event (who, when, from → to, comment)
 appended to the cell's history; nothing is overwritten.
+
+An action repeated by the person who just did it (a retry after a lost
+reply: ``lock`` by the lock's holder, or the same ``unlock``, ``mapped``,
+``validate`` or ``invalidate`` as the cell's last event) changes nothing and
+records nothing: it returns the cell as it is. A refusal names who holds the
+cell only when the caller may see contributors' names.
 """
 
 from __future__ import annotations
@@ -130,10 +136,12 @@ class CellEvent:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A transition's result: the cell after it and the event recording it."""
+    """A transition's result: the cell after it and the event recording it
+    (``repeated``: a retry of the cell's last event; nothing to write)."""
 
     cell: Cell
     event: CellEvent
+    repeated: bool = False
 
 
 def check_slug(slug: str) -> str:
@@ -167,32 +175,37 @@ def transition(
     may_validate: bool,
     lock_minutes: int = DEFAULT_LOCK_MINUTES,
     comment: str = "",
+    last: CellEvent | None = None,
+    names: bool = False,
 ) -> Outcome:
     """Apply ``action`` by ``user`` to ``cell`` at ``now`` (pure).
+
+    ``last`` is the cell's latest event: the same action by the same user,
+    the cell still as it left it, is a retry and changes nothing
+    (``Outcome.repeated``). ``names``: may the user see who holds the cell
+    (else a conflict says "another contributor").
 
     Raises :class:`Conflict` when the cell is not in a state for it (someone
     else holds it, already validated…) and :class:`PermissionDenied` when the
     user may not do it (validating one's own mapping, no validator right).
     """
     holder = cell.holder(now)
+    if last is not None and _repeated(cell, action, user, holder, last):
+        return Outcome(cell, last, repeated=True)
     shown = cell.shown_state(now)
     at = stamp(now)
     base = replace(cell, updated=at)
     free = replace(base, locked_by="", locked_until="", lock_kind="")
     if action is Action.LOCK:
         if holder:
-            raise Conflict(
-                f"cell {cell.cell} is locked by {holder} until {cell.locked_until}"
-            )
+            raise _held(cell, holder, names)
         kind = _lock_kind(cell, user=user, may_validate=may_validate)
         until = stamp(now + dt.timedelta(minutes=lock_minutes))
         after = replace(base, locked_by=user, locked_until=until, lock_kind=kind)
         return _outcome(after, action, user, at, shown, CellState.LOCKED, comment)
     if holder != user:
         if holder:
-            raise Conflict(
-                f"cell {cell.cell} is locked by {holder} until {cell.locked_until}"
-            )
+            raise _held(cell, holder, names)
         raise Conflict(
             f"cell {cell.cell}: take the cell first (lock it); a lock expires "
             f"after {lock_minutes} minutes"
@@ -209,6 +222,23 @@ def transition(
     state = CellState.VALIDATED if action is Action.VALIDATE else CellState.INVALIDATED
     after = replace(free, state=state, validated_by=user)
     return _outcome(after, action, user, at, shown, state, comment)
+
+
+def _repeated(
+    cell: Cell, action: Action, user: str, holder: str, last: CellEvent
+) -> bool:
+    """Is ``action`` by ``user`` a retry of the cell's last event? (Taking
+    a cell one already holds always is.)"""
+    if action is Action.LOCK:
+        return holder == user
+    if last.actor != user or last.action is not action:
+        return False
+    return not holder and cell.state is last.to_state
+
+
+def _held(cell: Cell, holder: str, names: bool) -> Conflict:
+    who = holder if names else "another contributor"
+    return Conflict(f"cell {cell.cell} is locked by {who} until {cell.locked_until}")
 
 
 def _lock_kind(cell: Cell, *, user: str, may_validate: bool) -> str:

@@ -75,13 +75,16 @@ def area_from_bbox(bbox: tuple[float, float, float, float]) -> shapely.Geometry:
 def area_from_dataset(
     store: SqlStore, who: Principal, slug: str, field: str, value: str
 ) -> shapely.Geometry:
-    """The union of a readable dataset's features whose ``field`` is ``value``."""
+    """The union of a readable dataset's features whose ``field`` is ``value``
+    (a field ``who`` may see: a sensitive one is as unknown as a missing one,
+    and is neither filtered on nor named)."""
     try:
         ds = access.require_read(who, store.get_dataset(slug))
     except NotFound:
         raise InvalidInput(f"area dataset: no dataset {slug!r}") from None
     batches = list(store.read_batches(ds.slug))
-    names = set(batches[0].schema.names) - {"geometry"} if batches else set()
+    columns = batches[0].schema.names if batches else []
+    names = set(access.visible_columns(who, ds, columns)) - {"geometry"}
     if field not in names:
         raise InvalidInput(
             f"area dataset {slug!r} has no field {field!r} "
@@ -230,10 +233,33 @@ def visible_campaigns(store: SqlStore, who: Principal) -> list[Campaign]:
 
 
 def campaign_forms(store: SqlStore, c: Campaign) -> list[Form]:
-    """The forms listed by the campaign and those naming it (``--campaign``)."""
+    """The forms listed by the campaign and those naming it (``--campaign``),
+    of the campaign's organisation only."""
     return [
-        f for f in store.list_forms() if f.form_id in c.forms or f.campaign == c.slug
+        f
+        for f in store.list_forms()
+        if (f.form_id in c.forms or f.campaign == c.slug)
+        and access.campaign_form(c, f.organisation)
     ]
+
+
+def shown_forms(store: SqlStore, who: Principal, c: Campaign) -> list[Form]:
+    """The campaign's forms ``who`` may fill (none for the others: they are
+    told to sign in or join the organisation)."""
+    if not access.can_see_campaign_forms(who, c):
+        return []
+    return campaign_forms(store, c)
+
+
+def shown_dataset(store: SqlStore, who: Principal, c: Campaign) -> str | None:
+    """The target dataset's slug if ``who`` may read that dataset."""
+    if not c.dataset:
+        return None
+    try:
+        ds = store.get_dataset(c.dataset)
+    except NotFound:
+        return None
+    return c.dataset if access.can_see_campaign_dataset(who, c, ds) else None
 
 
 # ------------------------------------------------------------------ cells
@@ -247,14 +273,25 @@ def act(
     comment: str = "",
     now: dt.datetime | None = None,
 ) -> Outcome:
-    """Take, give up, mark mapped, validate or invalidate one cell."""
+    """Take, give up, mark mapped, validate or invalidate one cell. A retry
+    of what the caller just did returns the cell unchanged; the caller's
+    rights (and the campaign's status) are checked again in the store's
+    transaction, on the campaign as it is then."""
     c = visible(store, who, slug)
     access.require_signed_in(who)
-    if not access.can_map_campaign(who, c):
-        raise PermissionDenied(
-            f"{who.label} may not work on campaign {slug!r}"
-            + ("" if c.status is CampaignStatus.ACTIVE else f": it is {c.status}")
-        )
+
+    def may_work(fresh: Campaign) -> None:
+        if not access.can_map_campaign(who, fresh):
+            raise PermissionDenied(
+                f"{who.label} may not work on campaign {slug!r}"
+                + (
+                    ""
+                    if fresh.status is CampaignStatus.ACTIVE
+                    else f": it is {fresh.status}"
+                )
+            )
+
+    may_work(c)
     if len(comment) > 2000:
         raise InvalidInput("comment: 2000 characters at most")
     return store.transition_cell(
@@ -265,6 +302,8 @@ def act(
         now=now or dt.datetime.now(dt.UTC),
         may_validate=access.can_validate_campaign(who, c),
         comment=comment,
+        names=access.can_see_contributors(who, c),
+        check=may_work,  # the rights again, on the campaign as locked for the write
     )
 
 

@@ -42,10 +42,11 @@ def add_form(
     row and reason), an unknown organisation, a dataset of another
     organisation, a mapping to fields the form or the dataset does not have,
     a location question that does not fit the dataset's geometry, a missing
-    media file. A ``dataset`` that does not exist yet is created for the
-    form — empty, restricted, produced and stewarded by ``organisation``,
-    with the shape of the form's location question — and its fields come
-    with the first approved submission.
+    media file, a ``campaign`` that is not one of ``organisation``'s. A
+    ``dataset`` that does not exist yet is created for the form — empty,
+    restricted, produced and stewarded by ``organisation``, with the shape of
+    the form's location question — and its fields come with the first
+    approved submission.
     """
     try:
         store.get_organisation(organisation)
@@ -56,6 +57,9 @@ def add_form(
             f"{actor.label} may not add forms for {organisation!r}: it takes an "
             "admin or steward role there"
         )
+    campaign = campaign or None
+    if campaign is not None:
+        _check_campaign(store, actor, organisation, campaign)
     target: Dataset | None = None
     if dataset is not None:
         try:
@@ -114,6 +118,21 @@ def add_form(
             detail={"file": Path(path).name, "dataset": dataset},
         )
     return stored, new, converted.warnings
+
+
+def _check_campaign(
+    store: SqlStore, actor: Principal, organisation: str, slug: str
+) -> None:
+    """A form may name only a campaign of its own organisation (``access``);
+    an unknown or unseen campaign gets the same answer."""
+    try:
+        known = access.can_attach_form(actor, organisation, store.get_campaign(slug))
+    except NotFound:
+        known = False
+    if not known:
+        raise InvalidInput(
+            f"campaign: no campaign {slug!r} of organisation {organisation!r}"
+        )
 
 
 def _new_target(slug: str, converted: ConvertedForm, organisation: str) -> Dataset:

@@ -6,15 +6,16 @@ row's lock until commit, so transitions of one campaign run one at a time; a
 GeoPackage has a single writer anyway), applies the pure rule of
 :func:`quartier.domain.campaigns.transition`, writes the cell with an UPDATE
 conditional on the state it read, and appends the event. Of two people taking
-the same cell at once, exactly one wins; the other gets a conflict naming
-the holder.
+the same cell at once, exactly one wins; the other gets a conflict. The
+campaign's status is checked inside that transaction (cells change only while
+it is active), and a retry of the cell's last event writes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -129,18 +130,47 @@ class CampaignsMixin:
         now: dt.datetime,
         may_validate: bool,
         comment: str = "",
+        names: bool = False,
+        check: Callable[[Campaign], None] | None = None,
     ) -> Outcome:
-        """Apply one action to a cell (rules: ``domain.campaigns.transition``)."""
+        """Apply one action to a cell (rules: ``domain.campaigns.transition``;
+        ``names``: may ``user`` see who holds a cell). Only while the campaign
+        is active (checked in the transaction: a conflict otherwise);
+        ``check`` is called with the campaign as read in the transaction (its
+        row locked) and may raise to refuse. A retry of the cell's last event
+        by the same user changes and records nothing (``Outcome.repeated``)."""
         with self._write() as conn:
-            touched = conn.execute(
-                _C.update()
-                .where(_C.c.slug == slug)
-                .values(touched=now.isoformat())
-                .returning(_C.c.lock_minutes)
-            ).first()
+            touched = (
+                conn.execute(
+                    _C.update()
+                    .where(_C.c.slug == slug)
+                    .values(touched=now.isoformat())
+                    .returning(*_C.c)
+                )
+                .mappings()
+                .first()
+            )
             if touched is None:
                 raise NotFound(f"no campaign {slug!r}")
+            fresh = _campaign(touched)
+            if fresh.status is not CampaignStatus.ACTIVE:
+                raise Conflict(
+                    f"campaign {slug!r} is {fresh.status}: its cells change only "
+                    "while it is active"
+                )
+            if check is not None:
+                check(fresh)
             before = _cell(_cell_row(conn, slug, cell))
+            last = (
+                conn.execute(
+                    sa.select(_E)
+                    .where((_E.c.campaign == slug) & (_E.c.cell == cell))
+                    .order_by(_E.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
             if action is Action.LOCK:
                 _one_lock_per_user(conn, slug, cell, user, now)
             outcome = transition(
@@ -149,9 +179,13 @@ class CampaignsMixin:
                 user=user,
                 now=now,
                 may_validate=may_validate,
-                lock_minutes=int(touched[0]),
+                lock_minutes=fresh.lock_minutes,
                 comment=comment,
+                last=_event(last) if last is not None else None,
+                names=names,
             )
+            if outcome.repeated:
+                return outcome
             after = outcome.cell
             done = conn.execute(
                 _K.update()

@@ -1,7 +1,7 @@
 """``/api/campaigns``: mapping campaigns, their task cells, progress, stats.
 
 Thin: every rule is in ``services.campaigns`` (and ``access``). A cell that
-someone else holds is a 409 naming who holds it and until when.
+someone else holds is a 409 saying until when (and who, to validators).
 """
 
 from __future__ import annotations
@@ -83,7 +83,10 @@ class CommentIn(Body):
     comment: Annotated[str, Field(max_length=2000)] = ""
 
 
-def _json(c: Campaign, who: Principal, base: str) -> dict[str, Any]:
+def _json(c: Campaign, who: Principal, base: str, store: Any) -> dict[str, Any]:
+    """A campaign as its viewer may see it: the forms' ids only for those who
+    may fill them, the target dataset only for those who may read it."""
+    collect = access.can_see_campaign_forms(who, c)
     return {
         "slug": c.slug,
         "title": c.title,
@@ -94,8 +97,8 @@ def _json(c: Campaign, who: Principal, base: str) -> dict[str, Any]:
         "public": c.public,
         "grid": c.grid.value,
         "cell_size": c.cell_size,
-        "forms": list(c.forms),
-        "dataset": c.dataset,
+        "forms": list(c.forms) if collect else [],
+        "dataset": svc.shown_dataset(store, who, c),
         "starts": c.starts,
         "ends": c.ends,
         "lock_minutes": c.lock_minutes,
@@ -104,6 +107,7 @@ def _json(c: Campaign, who: Principal, base: str) -> dict[str, Any]:
             "map": access.can_map_campaign(who, c),
             "validate": access.can_validate_campaign(who, c),
             "manage": access.can_manage_campaign(who, c.organisation),
+            "collect": collect,
         },
         "links": [
             {"rel": "tasks", "href": f"{base}/api/campaigns/{c.slug}/tasks"},
@@ -146,7 +150,7 @@ def list_campaigns(ctx: Ctx, who: Caller, base: Base) -> dict[str, Any]:
     """The campaigns the caller may see, with their progress."""
     return {
         "campaigns": [
-            _json(c, who, base)
+            _json(c, who, base, ctx.store)
             | {"progress": svc.progress(ctx.store.list_cells(c.slug))}
             for c in svc.visible_campaigns(ctx.store, who)
         ]
@@ -184,7 +188,7 @@ async def create_campaign(
         return svc.create_campaign(ctx.store, draft, _area(ctx, who, body), actor=who)
 
     made, n = await run_in_threadpool(made_with_grid)
-    return _json(made, who, base) | {"cells": n}
+    return _json(made, who, base, ctx.store) | {"cells": n}
 
 
 def _area(ctx: Any, who: Principal, body: CampaignIn) -> Any:
@@ -204,18 +208,26 @@ def _area(ctx: Any, who: Principal, body: CampaignIn) -> Any:
 
 @router.get("/campaigns/{slug}")
 def get_campaign(slug: CampaignSlug, ctx: Ctx, who: Caller, base: Base) -> dict:
-    """A campaign with its progress and attached forms."""
+    """A campaign with its progress and attached forms (listed to those who
+    may fill them; ``forms_for_members``: it has forms the caller may not
+    fill — sign in or join the organisation)."""
     c = svc.visible(ctx.store, who, slug)
+    shown = svc.shown_forms(ctx.store, who, c)
     forms = [
         {
             "form_id": f.form_id,
             "title": f.title,
             "href": f"{base}/formulaires/{f.form_id}",
         }
-        for f in svc.campaign_forms(ctx.store, c)
+        for f in shown
     ]
+    hidden = not shown and bool(svc.campaign_forms(ctx.store, c))
     progress = svc.progress(ctx.store.list_cells(slug))
-    return _json(c, who, base) | {"progress": progress, "attached_forms": forms}
+    return _json(c, who, base, ctx.store) | {
+        "progress": progress,
+        "attached_forms": forms,
+        "forms_for_members": hidden,
+    }
 
 
 @router.patch("/campaigns/{slug}")
@@ -229,7 +241,8 @@ def patch_campaign(
     changes = {k: v for k, v in changes.items() if v is not None or k == "dataset"}
     if "forms" in changes:
         changes["forms"] = tuple(changes["forms"])
-    return _json(svc.update_campaign(ctx.store, who, slug, **changes), who, base)
+    changed = svc.update_campaign(ctx.store, who, slug, **changes)
+    return _json(changed, who, base, ctx.store)
 
 
 @router.get("/campaigns/{slug}/tasks")

@@ -54,6 +54,7 @@ def campaign_page(request: Request, who: Caller, slug: CampaignSlug) -> HTMLResp
     pg = page(request, who)
     store = context(request).store
     c = svc.visible(store, who, slug)
+    forms = svc.shown_forms(store, who, c)  # to those who may fill them
     cells = store.list_cells(slug)
     shapes = shapely.from_wkt([cell.geometry_wkt for cell in cells] or [c.area_wkt])
     bounds = shapely.total_bounds(shapes)
@@ -64,7 +65,9 @@ def campaign_page(request: Request, who: Caller, slug: CampaignSlug) -> HTMLResp
         c=c,
         bbox=",".join(f"{v:.6f}" for v in bounds),
         stats=svc.stats(store, who, c),
-        forms=svc.campaign_forms(store, c),
+        forms=forms,
+        forms_for_members=not forms and bool(svc.campaign_forms(store, c)),
+        dataset=svc.shown_dataset(store, who, c),
         server=f"{base_url(request)}/openrosa",
         can_map=access.can_map_campaign(who, c),
         can_validate=access.can_validate_campaign(who, c),
@@ -104,9 +107,13 @@ def _units(store: SqlStore, who: Principal) -> tuple[str, list[str]]:
     """The admin-units dataset and its unit names (the areas offered)."""
     try:
         slug = store.get_workspace().admin_dataset
-        if not slug or not access.can_read(who, store.get_dataset(slug)):
+        if not slug:
             return "", []
+        ds = store.get_dataset(slug)
     except NotFound:
+        return "", []
+    # the area is chosen by ``name``: only if ``who`` may read it (not sensitive)
+    if not access.can_read(who, ds) or not access.visible_columns(who, ds, ["name"]):
         return "", []
     names = sorted(
         {

@@ -131,7 +131,17 @@ def test_only_collectors_of_the_organisation(town, user: str) -> None:
     client, store = town
     csrf = _session(client, user)
     r = client.post(URL, files=_files(instance("uuid:w3")), headers=csrf)
-    assert r.status_code == 403, r.text
+    # not told apart from a form that does not exist (no id probing)
+    assert r.status_code == 404, r.text
+    unknown = client.post(
+        "/api/forms/inconnu/submissions",
+        files=_files(instance("uuid:w3").replace(b'"enquete"', b'"inconnu"')),
+        headers=csrf,
+    )
+    assert unknown.status_code == 404
+    assert r.json()["description"] == unknown.json()["description"].replace(
+        "inconnu", "enquete"
+    )
     assert store.list_submissions(form_id="enquete", limit=None) == []
     assert client.get("/formulaires/enquete").status_code == 404
 

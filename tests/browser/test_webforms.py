@@ -15,16 +15,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browserutil import Portal, sign_in
+from browserutil import NGO_PASSWORD, Portal, sign_in
 from playwright.sync_api import expect
 
 from quartier.access import LOCAL
 from quartier.forms import EXAMPLE_FORM
-from quartier.services import accounts
 from quartier.services.forms import add_form
 from quartier.storage import open_store
 
-PASSWORD = "enqueteur-motdepasse-1"
+PASSWORD = NGO_PASSWORD  # enqueteur's, in conftest.py
 CORPUS_FORM = (
     Path(__file__).resolve().parents[2]
     / "../shared/data/demo/forms/slum_assessment_survey.xlsx"
@@ -41,10 +40,7 @@ OFFLINE_NOISE = (
 def forms(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Portal:
     folder = tmp_path_factory.mktemp("webforms")
     with open_store(portal.db, create=False) as store:
-        accounts.create_user(store, "enqueteur", password=PASSWORD, actor=LOCAL)
-        accounts.grant_role(
-            store, "enqueteur", "ong_quartiers", "contributor", actor=LOCAL
-        )
+        # enqueteur (contributor of ong_quartiers) comes from conftest.py
         add_form(store, EXAMPLE_FORM, organisation="ong_quartiers", actor=LOCAL)
         add_form(
             store,

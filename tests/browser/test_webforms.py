@@ -532,6 +532,29 @@ def test_answers_go_under_the_signed_in_person(tab, context, forms) -> None:
     assert [s.submitter for s in subs if "<age>52</age>" in s.xml] == ["voisine"]
 
 
+def test_double_tap_queues_one_answer(tab, context, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires/logique")
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+    context.set_offline(True)
+    tab.get_by_label("Âge", exact=True).fill("33")
+    tab.evaluate(
+        "() => { const b = document.getElementById('wf-submit'); b.click(); b.click(); }"
+    )
+    expect(tab.locator("#wf-status")).to_contain_text("enregistrée sur l'appareil")
+    tab.wait_for_timeout(500)
+    assert tab.evaluate("quartierOutbox.all().then(a => a.length)") == 1
+    expect(tab.locator("#wf-submit")).to_be_enabled()
+    context.set_offline(False)
+    tab.evaluate("quartierOutbox.sync()")
+    expect(tab.locator("#wf-queue-count")).to_have_attribute(
+        "data-count", "0", timeout=20000
+    )
+    with open_store(forms.db, create=False) as store:
+        subs = store.list_submissions(form_id="logique", limit=None)
+    assert sum("<age>33</age>" in s.xml for s in subs) == 1
+
+
 def test_refused_answers_are_parked(tab, forms) -> None:
     sign_in(tab, forms, "enqueteur", PASSWORD)
     tab.goto(f"{forms.url}/formulaires/logique")

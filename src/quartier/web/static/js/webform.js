@@ -489,8 +489,24 @@ function xml(node, top = false) {
   return value === "" ? `<${node.name}${attrs}/>` : `<${node.name}${attrs}>${escapeXml(value)}</${node.name}>`;
 }
 
+// One submission at a time: a second tap while the first is being saved
+// does nothing (it would queue the same answers under a new instanceID).
+let busy = false;
 async function submit(event) {
   event.preventDefault();
+  if (busy) return;
+  busy = true;
+  const button = document.getElementById("wf-submit");
+  button.disabled = true;
+  try {
+    await submitOnce();
+  } finally {
+    busy = false;
+    button.disabled = false;
+  }
+}
+
+async function submitOnce() {
   refresh();
   const wrong = check();
   if (wrong) {

@@ -187,3 +187,21 @@ def test_pages_and_service_worker(town) -> None:
     assert sw.headers["service-worker-allowed"] == "/formulaires"
     state = client.get("/formulaires/session").json()
     assert state["user"] == "enqueteur" and len(state["csrf"]) > 20
+    # the service worker serves a kept page only to the user it names
+    assert page.headers["x-quartier-user"] == "enqueteur"
+    assert listed.headers["x-quartier-user"] == "enqueteur"
+    assert '"user"' not in page.text.split('id="webform-config">')[1].split("<")[0]
+
+
+def test_sign_out_wipes_the_browser_storage(town) -> None:
+    client, _ = town
+    csrf = _session(client, "enqueteur")["X-CSRF-Token"]
+    kept = client.post(
+        "/deconnexion", data={"csrf_token": "faux"}, follow_redirects=False
+    )
+    assert kept.status_code == 303 and "clear-site-data" not in kept.headers
+    assert client.get("/formulaires/session").json()["user"] == "enqueteur"
+    out = client.post("/deconnexion", data={"csrf_token": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    assert out.headers["clear-site-data"] == '"cache", "storage"'
+    assert client.get("/formulaires/session").json()["user"] is None

@@ -164,7 +164,8 @@ def _owned(response: HTMLResponse, who: Principal) -> HTMLResponse:
 
 def _config(request: Request, pg: Any, form: dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "user": pg.who.label,
+        # no "user": who fills the form is asked to the server (the page
+        # may be a copy the service worker kept for someone else)
         "strings": pg.t.strings(STRINGS),
         "version": __version__,
         "submit": "/api/forms/{id}/submissions",

@@ -596,9 +596,10 @@ def test_refused_answers_are_parked(tab, forms) -> None:
     assert len(posts) == 2
     # the person decides: retry (refused again), then delete
     casse = tab.locator('#wf-parked li[data-id="uuid:casse"]')
-    casse.get_by_role("button", name="Réessayer").click()
+    with tab.expect_response(lambda r: r.request.method == "POST") as answer:
+        casse.get_by_role("button", name="Réessayer").click()
+    assert answer.value.status == 400
     expect(casse).to_contain_text("400")
-    tab.wait_for_timeout(300)
     assert len(posts) == 3
     casse.get_by_role("button", name="Supprimer").click()
     expect(parked).to_have_count(1)
@@ -607,3 +608,53 @@ def test_refused_answers_are_parked(tab, forms) -> None:
     tab.evaluate(
         "quartierOutbox.all().then(a => Promise.all(a.map(i => quartierOutbox.remove(i.id))))"
     )
+    # 409: an instanceID already received with other content
+    tab.get_by_label("Âge", exact=True).fill("61")
+    tab.get_by_role("button", name="Enregistrer et envoyer").click()
+    expect(tab.locator("#wf-net")).to_have_text(
+        "Réponse envoyée : en attente de modération.", timeout=20000
+    )
+    with open_store(forms.db, create=False) as store:
+        (sent,) = [
+            s
+            for s in store.list_submissions(form_id="logique", limit=None)
+            if "<age>61</age>" in s.xml
+        ]
+    tab.evaluate(
+        """([id, xml]) => quartierOutbox.put({ id, form: 'logique', user: 'enqueteur',
+          xml, files: [], created: '2026-11-26T09:30', error: '' })
+          .then(() => quartierOutbox.sync())""",
+        [sent.instance_id, sent.xml.replace("<age>61</age>", "<age>62</age>")],
+    )
+    expect(tab.locator(f'#wf-parked li[data-id="{sent.instance_id}"]')).to_contain_text(
+        "409"
+    )
+    expect(tab.locator("#wf-queue-count")).to_have_attribute("data-count", "0")
+
+
+def test_sign_out_asks_first_when_answers_wait(tab, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires")
+    # the outbox has started (it shows its count)
+    expect(tab.locator("#wf-queue-count")).to_have_attribute("data-count", "0")
+    tab.evaluate(
+        """quartierOutbox.put({ id: 'uuid:attente', form: 'logique', user: 'enqueteur',
+          xml: '<data', files: [], created: '2026-11-26T09:00', error: '400',
+          parked: true }).then(() => quartierOutbox.show())"""
+    )
+    expect(tab.locator("#wf-parked li")).to_have_count(1)
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    tab.once("dialog", lambda d: answer(d, False))
+    tab.get_by_role("button", name="Se déconnecter").click()
+    expect(tab.locator(".who")).to_have_text("enqueteur")  # still signed in
+    assert asked and "pas encore envoyées" in asked[0]
+    tab.once("dialog", lambda d: answer(d, True))
+    tab.get_by_role("button", name="Se déconnecter").click()
+    tab.wait_for_url(f"{forms.url}/")
+    assert len(asked) == 2
+    assert tab.evaluate("indexedDB.databases().then(d => d.length)") == 0

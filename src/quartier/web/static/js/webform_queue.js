@@ -134,16 +134,16 @@ export function sync() {
 
 async function run() {
   const S = config.strings;
-  const items = await all();
-  if (!items.length) return show();
-  let who;
+  let who; // asked even with an empty outbox: the page shows this person's items
   try {
     if (navigator.onLine === false) throw new Error("offline");
     who = await session();
   } catch {
     await remembered();
-    return show(S.offline);
+    return show((await all()).length ? S.offline : "");
   }
+  const items = await all();
+  if (!items.length) return show();
   if (!who.user) return show(S.signin, true);
   let sent = 0;
   for (const item of items) {

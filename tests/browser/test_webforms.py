@@ -15,7 +15,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browserutil import Portal, sign_in
+from browserutil import NGO_PASSWORD, Portal, sign_in
+from playwright.sync_api import Error as BrowserError
 from playwright.sync_api import expect
 
 from quartier.access import LOCAL
@@ -24,7 +25,7 @@ from quartier.services import accounts
 from quartier.services.forms import add_form
 from quartier.storage import open_store
 
-PASSWORD = "enqueteur-motdepasse-1"
+PASSWORD = NGO_PASSWORD  # enqueteur's, in conftest.py
 CORPUS_FORM = (
     Path(__file__).resolve().parents[2]
     / "../shared/data/demo/forms/slum_assessment_survey.xlsx"
@@ -41,9 +42,11 @@ OFFLINE_NOISE = (
 def forms(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Portal:
     folder = tmp_path_factory.mktemp("webforms")
     with open_store(portal.db, create=False) as store:
-        accounts.create_user(store, "enqueteur", password=PASSWORD, actor=LOCAL)
+        # enqueteur (contributor of ong_quartiers) comes from conftest.py
+        # the next person on the same phone
+        accounts.create_user(store, "voisine", password=PASSWORD, actor=LOCAL)
         accounts.grant_role(
-            store, "enqueteur", "ong_quartiers", "contributor", actor=LOCAL
+            store, "voisine", "ong_quartiers", "contributor", actor=LOCAL
         )
         add_form(store, EXAMPLE_FORM, organisation="ong_quartiers", actor=LOCAL)
         add_form(
@@ -455,3 +458,203 @@ def test_draft_is_kept_on_the_device(tab, forms) -> None:
     tab.reload()
     expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
     expect(tab.locator("#wf-draft")).to_be_hidden()
+
+
+def _kept_offline(tab, forms) -> None:  # type: ignore[no-untyped-def]
+    """Opens the logic form under the service worker (so it is kept)."""
+    tab.goto(f"{forms.url}/formulaires/logique")
+    tab.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    tab.reload()
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+
+
+def _offline_page(tab, context, url: str) -> str:  # type: ignore[no-untyped-def]
+    """What the browser shows at ``url`` without network ("" if nothing)."""
+    context.set_offline(True)
+    try:
+        tab.goto(url)
+        return str(tab.content())
+    except BrowserError:
+        return ""
+    finally:
+        context.set_offline(False)
+
+
+def test_sign_out_leaves_nothing_for_the_next_person(tab, context, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    _kept_offline(tab, forms)
+    tab.get_by_role("button", name="Se déconnecter").click()
+    tab.wait_for_url(f"{forms.url}/")
+    assert tab.evaluate("caches.keys()") == []
+    sign_in(tab, forms, "voisine", PASSWORD)
+    shown = _offline_page(tab, context, f"{forms.url}/formulaires/logique")
+    assert "enqueteur" not in shown and "Logique" not in shown
+
+
+def test_kept_page_not_served_once_nobody_is_signed_in(tab, context, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    _kept_offline(tab, forms)
+    context.clear_cookies()  # the session ended (expired, cookies cleared…)
+    tab.goto(f"{forms.url}/formulaires/logique")
+    expect(tab.get_by_label("Identifiant")).to_be_visible()  # the server said so
+    shown = _offline_page(tab, context, f"{forms.url}/formulaires/logique")
+    assert "enqueteur" not in shown and "Logique" not in shown
+
+
+def test_answers_go_under_the_signed_in_person(tab, context, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires/logique")
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+    # in another tab, enqueteur signs out: this page still shows their name
+    other = context.new_page()
+    other.goto(f"{forms.url}/")
+    other.get_by_role("button", name="Se déconnecter").click()
+    other.wait_for_url(f"{forms.url}/")
+    # offline, nobody is known to be signed in: nothing is queued
+    context.set_offline(True)
+    tab.get_by_label("Âge", exact=True).fill("51")
+    tab.get_by_role("button", name="Enregistrer et envoyer").click()
+    expect(tab.locator("#wf-status")).to_contain_text(
+        "Impossible de vérifier qui est connecté"
+    )
+    assert tab.evaluate("quartierOutbox.all().then(a => a.length)") == 0
+    context.set_offline(False)
+    # voisine signs in; on the old page, her answer is hers and leaves
+    sign_in(other, forms, "voisine", PASSWORD)
+    tab.get_by_label("Âge", exact=True).fill("52")
+    tab.get_by_role("button", name="Enregistrer et envoyer").click()
+    expect(tab.locator("#wf-net")).to_have_text(
+        "Réponse envoyée : en attente de modération.", timeout=20000
+    )
+    with open_store(forms.db, create=False) as store:
+        subs = store.list_submissions(form_id="logique", limit=None)
+    assert not any("<age>51</age>" in s.xml for s in subs)
+    assert [s.submitter for s in subs if "<age>52</age>" in s.xml] == ["voisine"]
+
+
+def test_double_tap_queues_one_answer(tab, context, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires/logique")
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+    context.set_offline(True)
+    tab.get_by_label("Âge", exact=True).fill("33")
+    tab.evaluate(
+        "() => { const b = document.getElementById('wf-submit'); b.click(); b.click(); }"
+    )
+    expect(tab.locator("#wf-status")).to_contain_text("enregistrée sur l'appareil")
+    tab.wait_for_timeout(500)
+    assert tab.evaluate("quartierOutbox.all().then(a => a.length)") == 1
+    expect(tab.locator("#wf-submit")).to_be_enabled()
+    context.set_offline(False)
+    tab.evaluate("quartierOutbox.sync()")
+    expect(tab.locator("#wf-queue-count")).to_have_attribute(
+        "data-count", "0", timeout=20000
+    )
+    with open_store(forms.db, create=False) as store:
+        subs = store.list_submissions(form_id="logique", limit=None)
+    assert sum("<age>33</age>" in s.xml for s in subs) == 1
+
+
+def test_refused_answers_are_parked(tab, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires/logique")
+    expect(tab.locator("#webform")).to_have_attribute("data-ready", "1")
+    posts: list[str] = []
+    tab.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" else None,
+    )
+    # bad XML (400), an unknown form (404), someone else's item and one
+    # without a user: only the first two are sent, and both are parked
+    tab.evaluate(
+        """async () => {
+        const item = (id, form, user, xml) => ({ id, form, user, xml, files: [],
+          created: '2026-11-26T09:00', error: '' });
+        await quartierOutbox.put(item('uuid:casse', 'logique', 'enqueteur', '<data'));
+        await quartierOutbox.put(item('uuid:inconnu', 'inconnu', 'enqueteur',
+          '<data id="inconnu"><meta><instanceID>uuid:inconnu</instanceID></meta></data>'));
+        await quartierOutbox.put(item('uuid:autre', 'logique', 'voisine', '<data'));
+        await quartierOutbox.put(item('uuid:orphelin', 'logique', undefined, '<data'));
+        await quartierOutbox.sync(); }"""
+    )
+    parked = tab.locator("#wf-parked li")
+    expect(parked).to_have_count(2)
+    expect(parked.first).to_contain_text("refusée par le serveur")
+    expect(tab.locator("#wf-parked")).to_contain_text("404")
+    expect(tab.locator("#wf-parked")).to_contain_text("400")
+    # only this person's items are counted, and the parked ones are not waiting
+    expect(tab.locator("#wf-queue-count")).to_have_attribute("data-count", "0")
+    assert sorted(p.rsplit("/", 2)[-2] for p in posts) == ["inconnu", "logique"]
+    orphan = tab.evaluate(
+        "quartierOutbox.all().then(a => a.find(i => i.id === 'uuid:orphelin'))"
+    )
+    assert orphan["parked"] is True
+    # no resend by itself
+    tab.evaluate("quartierOutbox.sync()")
+    tab.get_by_role("button", name="Envoyer maintenant").click()
+    tab.wait_for_timeout(500)
+    assert len(posts) == 2
+    # the person decides: retry (refused again), then delete
+    casse = tab.locator('#wf-parked li[data-id="uuid:casse"]')
+    with tab.expect_response(lambda r: r.request.method == "POST") as answer:
+        casse.get_by_role("button", name="Réessayer").click()
+    assert answer.value.status == 400
+    expect(casse).to_contain_text("400")
+    assert len(posts) == 3
+    casse.get_by_role("button", name="Supprimer").click()
+    expect(parked).to_have_count(1)
+    ids = tab.evaluate("quartierOutbox.all().then(a => a.map(i => i.id).sort())")
+    assert ids == ["uuid:autre", "uuid:inconnu", "uuid:orphelin"]
+    tab.evaluate(
+        "quartierOutbox.all().then(a => Promise.all(a.map(i => quartierOutbox.remove(i.id))))"
+    )
+    # 409: an instanceID already received with other content
+    tab.get_by_label("Âge", exact=True).fill("61")
+    tab.get_by_role("button", name="Enregistrer et envoyer").click()
+    expect(tab.locator("#wf-net")).to_have_text(
+        "Réponse envoyée : en attente de modération.", timeout=20000
+    )
+    with open_store(forms.db, create=False) as store:
+        (sent,) = [
+            s
+            for s in store.list_submissions(form_id="logique", limit=None)
+            if "<age>61</age>" in s.xml
+        ]
+    tab.evaluate(
+        """([id, xml]) => quartierOutbox.put({ id, form: 'logique', user: 'enqueteur',
+          xml, files: [], created: '2026-11-26T09:30', error: '' })
+          .then(() => quartierOutbox.sync())""",
+        [sent.instance_id, sent.xml.replace("<age>61</age>", "<age>62</age>")],
+    )
+    expect(tab.locator(f'#wf-parked li[data-id="{sent.instance_id}"]')).to_contain_text(
+        "409"
+    )
+    expect(tab.locator("#wf-queue-count")).to_have_attribute("data-count", "0")
+
+
+def test_sign_out_asks_first_when_answers_wait(tab, forms) -> None:
+    sign_in(tab, forms, "enqueteur", PASSWORD)
+    tab.goto(f"{forms.url}/formulaires")
+    # the outbox has started (it shows its count)
+    expect(tab.locator("#wf-queue-count")).to_have_attribute("data-count", "0")
+    tab.evaluate(
+        """quartierOutbox.put({ id: 'uuid:attente', form: 'logique', user: 'enqueteur',
+          xml: '<data', files: [], created: '2026-11-26T09:00', error: '400',
+          parked: true }).then(() => quartierOutbox.show())"""
+    )
+    expect(tab.locator("#wf-parked li")).to_have_count(1)
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    tab.once("dialog", lambda d: answer(d, False))
+    tab.get_by_role("button", name="Se déconnecter").click()
+    expect(tab.locator(".who")).to_have_text("enqueteur")  # still signed in
+    assert asked and "pas encore envoyées" in asked[0]
+    tab.once("dialog", lambda d: answer(d, True))
+    tab.get_by_role("button", name="Se déconnecter").click()
+    tab.wait_for_url(f"{forms.url}/")
+    assert len(asked) == 2
+    assert tab.evaluate("indexedDB.databases().then(d => d.length)") == 0

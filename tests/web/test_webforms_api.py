@@ -131,7 +131,17 @@ def test_only_collectors_of_the_organisation(town, user: str) -> None:
     client, store = town
     csrf = _session(client, user)
     r = client.post(URL, files=_files(instance("uuid:w3")), headers=csrf)
-    assert r.status_code == 403, r.text
+    # not told apart from a form that does not exist (no id probing)
+    assert r.status_code == 404, r.text
+    unknown = client.post(
+        "/api/forms/inconnu/submissions",
+        files=_files(instance("uuid:w3").replace(b'"enquete"', b'"inconnu"')),
+        headers=csrf,
+    )
+    assert unknown.status_code == 404
+    assert r.json()["description"] == unknown.json()["description"].replace(
+        "inconnu", "enquete"
+    )
     assert store.list_submissions(form_id="enquete", limit=None) == []
     assert client.get("/formulaires/enquete").status_code == 404
 
@@ -177,3 +187,21 @@ def test_pages_and_service_worker(town) -> None:
     assert sw.headers["service-worker-allowed"] == "/formulaires"
     state = client.get("/formulaires/session").json()
     assert state["user"] == "enqueteur" and len(state["csrf"]) > 20
+    # the service worker serves a kept page only to the user it names
+    assert page.headers["x-quartier-user"] == "enqueteur"
+    assert listed.headers["x-quartier-user"] == "enqueteur"
+    assert '"user"' not in page.text.split('id="webform-config">')[1].split("<")[0]
+
+
+def test_sign_out_wipes_the_browser_storage(town) -> None:
+    client, _ = town
+    csrf = _session(client, "enqueteur")["X-CSRF-Token"]
+    kept = client.post(
+        "/deconnexion", data={"csrf_token": "faux"}, follow_redirects=False
+    )
+    assert kept.status_code == 303 and "clear-site-data" not in kept.headers
+    assert client.get("/formulaires/session").json()["user"] == "enqueteur"
+    out = client.post("/deconnexion", data={"csrf_token": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    assert out.headers["clear-site-data"] == '"cache", "storage"'
+    assert client.get("/formulaires/session").json()["user"] is None

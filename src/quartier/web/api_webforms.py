@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from quartier import access
-from quartier.errors import InvalidInput, PermissionDenied
+from quartier.errors import InvalidInput
 from quartier.services import collect
 from quartier.web.api_common import Caller, Ctx
 from quartier.web.responses import JSONResponse
@@ -51,14 +51,13 @@ _BODY = {
 async def submit(request: Request, ctx: Ctx, who: Caller, form_id: str) -> JSONResponse:
     """Send a submission (the instance XML and its files), as ODK Collect
     does: 201 when new, 200 when this ``instanceID`` was already received
-    with the same content, 409 when it was received with other content."""
+    with the same content, 409 when it was received with other content;
+    404 for a form one may not fill (contributors of its organisation and
+    up), as for an unknown one."""
     access.require_signed_in(who)
-    form = ctx.store.get_form(form_id)
-    if not access.can_collect(who, form.organisation):
-        raise PermissionDenied(
-            f"{who.label} may not fill form {form_id!r}: it takes a contributor "
-            "role (or above) in its organisation"
-        )
+    # a form one may not fill is unknown (404, as OpenRosa): no hint that
+    # another organisation has a form with this id
+    collect.form_for(ctx.store, who, form_id)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput("send multipart/form-data with an xml_submission_file part")
     xml, files = await submission_parts(request)

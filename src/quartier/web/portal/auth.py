@@ -77,13 +77,18 @@ def sign_in(
 
 @router.post("/deconnexion")
 def sign_out(request: Request, csrf_token: Text = "") -> Response:
-    """Ends the session when the form's CSRF token matches; else changes nothing."""
+    """Ends the session when the form's CSRF token matches; else changes nothing.
+
+    Ending it also wipes what the browser keeps for this site (the offline
+    web-form pages, with the user's name and CSRF token, and the outbox and
+    drafts): on a shared phone, the next person gets none of it."""
     response = RedirectResponse("/", status_code=303)
     cookie = request.cookies.get(SESSION_COOKIE)
     session = accounts.session_of(context(request).store, cookie) if cookie else None
     if session is not None and accounts.csrf_ok(session, csrf_token):
         accounts.end_session(context(request).store, session.cookie)
         response.delete_cookie(SESSION_COOKIE, path="/")
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 

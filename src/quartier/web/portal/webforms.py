@@ -14,6 +14,7 @@ through an IndexedDB queue. A service worker (``/formulaires/sw.js``, scope
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -54,6 +55,22 @@ STRINGS = {
         "en attente (elles restent sur l'appareil)."
     ),
     "error": N_("Dernière erreur : {error}"),
+    "parked": N_(
+        "Réponse du {created} refusée par le serveur : {error}. Elle ne "
+        "repartira pas seule."
+    ),
+    "delete": N_("Supprimer"),
+    "retry": N_("Réessayer"),
+    "noUser": N_("Réponse sans auteur connu : elle ne sera pas envoyée."),
+    "noSession": N_(
+        "Impossible de vérifier qui est connecté sur cet appareil (hors ligne, "
+        "sans session connue) : reconnectez-vous avec du réseau pour "
+        "enregistrer cette réponse."
+    ),
+    "signOutPending": N_(
+        "Des réponses ne sont pas encore envoyées : se déconnecter les efface "
+        "de cet appareil. Se déconnecter quand même ?"
+    ),
     "add": N_("Ajouter"),
     "remove": N_("Retirer"),
     "gps": N_("Ma position (GPS)"),
@@ -85,12 +102,15 @@ def forms_page(request: Request, who: Caller) -> HTMLResponse:
     access.require_signed_in(who)
     pg = page(request, who)
     forms = collect.forms_for(context(request).store, who)
-    return render(
-        pg,
-        "webforms.html",
-        active="webforms",
-        forms=forms,
-        config=_config(request, pg, None),
+    return _owned(
+        render(
+            pg,
+            "webforms.html",
+            active="webforms",
+            forms=forms,
+            config=_config(request, pg, None),
+        ),
+        who,
     )
 
 
@@ -123,18 +143,29 @@ def form_page(request: Request, who: Caller, form_id: str) -> HTMLResponse:
     pg = page(request, who)
     store = context(request).store
     form = collect.form_for(store, who, form_id)
-    return render(
-        pg,
-        "webform.html",
-        active="webforms",
-        form=form,
-        config=_config(request, pg, describe(form.xml, pg.t.lang)),
+    return _owned(
+        render(
+            pg,
+            "webform.html",
+            active="webforms",
+            form=form,
+            config=_config(request, pg, describe(form.xml, pg.t.lang)),
+        ),
+        who,
     )
+
+
+def _owned(response: HTMLResponse, who: Principal) -> HTMLResponse:
+    """Names the page's user for the service worker, which serves a kept
+    page offline only to the last user the server confirmed on the device."""
+    response.headers["X-Quartier-User"] = quote(who.label, safe="")
+    return response
 
 
 def _config(request: Request, pg: Any, form: dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "user": pg.who.label,
+        # no "user": who fills the form is asked to the server (the page
+        # may be a copy the service worker kept for someone else)
         "strings": pg.t.strings(STRINGS),
         "version": __version__,
         "submit": "/api/forms/{id}/submissions",

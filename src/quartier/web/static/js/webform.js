@@ -22,6 +22,9 @@ let doc;
 let fields = []; // rendered questions: { node, control, bind, el, error, refresh }
 let blocks = []; // rendered groups and repeat items: { node, el }
 let counted = []; // repeats whose number of items is an expression (jr:count)
+// who fills the form: asked to the server (queue.whoami), never taken from
+// this page, which the service worker may have kept from someone else
+let user = null;
 
 function build(spec, parent) {
   const node = { name: spec.name, value: spec.value || "", parent, children: [] };
@@ -45,7 +48,7 @@ function fresh() {
     const b = bindOf(node);
     if (b.preload === "timestamp" && b.preloadParams === "start") node.value = now;
     if (b.preload === "date" && b.preloadParams === "today") node.value = now.slice(0, 10);
-    if (b.preload === "property" && b.preloadParams === "username") node.value = config.user;
+    if (b.preload === "property" && b.preloadParams === "username") node.value = user || "";
   }
 }
 
@@ -254,7 +257,9 @@ function onInput(f, value) {
 }
 
 // ---------------------------------------------------------------- drafts
-const draftId = `${config.user}:${F.form_id}:${F.version}`;
+// per person: null (no draft kept) while nobody is known to be signed in
+let draftId = null;
+const draftOf = (who) => (who ? `${who}:${F.form_id}:${F.version}` : null);
 let draftTimer = null;
 const plain = (node) => ({
   name: node.name, value: node.value, file: node.file, children: node.children.map(plain),
@@ -262,10 +267,13 @@ const plain = (node) => ({
 
 function keepDraft() {
   clearTimeout(draftTimer);
-  draftTimer = setTimeout(() => queue.saveDraft(draftId, plain(doc.children[0])), 400);
+  if (!draftId) return;
+  const id = draftId;
+  draftTimer = setTimeout(() => queue.saveDraft(id, plain(doc.children[0])), 400);
 }
 
 async function resume() {
+  if (!draftId) return;
   const draft = await queue.loadDraft(draftId).catch(() => null);
   if (!draft) return;
   doc.children = [build(draft.tree, doc)];
@@ -481,8 +489,24 @@ function xml(node, top = false) {
   return value === "" ? `<${node.name}${attrs}/>` : `<${node.name}${attrs}>${escapeXml(value)}</${node.name}>`;
 }
 
+// One submission at a time: a second tap while the first is being saved
+// does nothing (it would queue the same answers under a new instanceID).
+let busy = false;
 async function submit(event) {
   event.preventDefault();
+  if (busy) return;
+  busy = true;
+  const button = document.getElementById("wf-submit");
+  button.disabled = true;
+  try {
+    await submitOnce();
+  } finally {
+    busy = false;
+    button.disabled = false;
+  }
+}
+
+async function submitOnce() {
   refresh();
   const wrong = check();
   if (wrong) {
@@ -492,20 +516,30 @@ async function submit(event) {
     if (target) target.focus();
     return;
   }
+  // who is signed in now (this page may be older than the session)
+  const me = await queue.whoami();
+  if (!me.user) {
+    say(S.noSession, true);
+    return;
+  }
+  const shown = draftId;
+  user = me.user;
+  draftId = draftOf(user);
   const instanceId = `uuid:${uuid()}`;
   const now = localDateTime(new Date());
   for (const node of all(doc)) {
     const b = bindOf(node);
+    if (b.preload === "property" && b.preloadParams === "username") node.value = user;
     if (b.preload === "timestamp" && b.preloadParams === "end") node.value = now;
     if (b.preload === "uid" || (node.name === "instanceID" && node.parent.name === "meta")) node.value = instanceId;
   }
   calculate();
   const files = all(doc).filter((n) => n.file && relevant(n) && n.value === n.file.name).map((n) => n.file);
   clearTimeout(draftTimer);
-  await queue.dropDraft(draftId);
+  if (shown) await queue.dropDraft(shown);
   document.getElementById("wf-draft").hidden = true;
   await queue.enqueue({
-    id: instanceId, form: F.form_id, user: config.user, xml: xml(doc.children[0], true),
+    id: instanceId, form: F.form_id, user, xml: xml(doc.children[0], true),
     files, created: now,
   });
   fresh();
@@ -520,6 +554,8 @@ function say(text, bad = false) {
   statusBox.classList.toggle("error", bad);
 }
 
+({ user } = await queue.whoami());
+draftId = draftOf(user);
 fresh();
 render();
 const formBox = document.getElementById("webform");

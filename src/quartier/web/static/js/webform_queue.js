@@ -5,20 +5,32 @@
 // A retry posts the same instanceID, which the server receives only once.
 // Works without a service worker too (the page just has to stay open or be
 // opened again online).
+//
+// Who is signed in comes from the server (/formulaires/session), never from
+// the page, which the service worker may have kept from someone else: the
+// last answer is remembered on the device (the "meta" store, read by the
+// service worker too) for use offline, and signing out wipes it (the
+// server's Clear-Site-Data). Items are only sent, counted and shown for that
+// person. A refusal that a resend cannot fix (4xx other than 401, 408, 429)
+// parks the item with the server's message until the person deletes it or
+// asks for a retry.
 
 const DB_NAME = "quartier-webforms";
 const STORE = "queue";
 const DRAFTS = "drafts";
+const META = "meta"; // { id: "session", user }: the last user the server confirmed
 let config = null;
 let running = null;
+let current = null; // that user (null: nobody, or not known on this device)
 
 function db() {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 2);
+    const req = indexedDB.open(DB_NAME, 3); // same version and stores in webform_sw.js
     req.onupgradeneeded = () => {
       const names = req.result.objectStoreNames;
-      if (!names.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: "id" });
-      if (!names.contains(DRAFTS)) req.result.createObjectStore(DRAFTS, { keyPath: "id" });
+      for (const name of [STORE, DRAFTS, META]) {
+        if (!names.contains(name)) req.result.createObjectStore(name, { keyPath: "id" });
+      }
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
@@ -45,9 +57,11 @@ export const saveDraft = (id, tree) => tx("readwrite", (s) => s.put({ id, tree }
 export const dropDraft = (id) => tx("readwrite", (s) => s.delete(id), DRAFTS);
 export const loadDraft = (id) => tx("readonly", (s) => s.get(id), DRAFTS);
 
-// item: { id: "uuid:…", form, user, xml, files: [{ name, type, blob }], created, error }
+// item: { id: "uuid:…", form, user, xml, files: [{ name, type, blob }], created,
+//         error, parked }
 export async function enqueue(item) {
-  await put({ ...item, error: "" });
+  if (!item.user) throw new Error("an outbox item needs its user");
+  await put({ ...item, error: "", parked: false });
   await show();
   sync();
 }
@@ -55,8 +69,32 @@ export async function enqueue(item) {
 async function session() {
   const r = await fetch("/formulaires/session", { credentials: "same-origin", cache: "no-store" });
   if (!r.ok) throw new Error(`HTTP ${r.status}`);
-  return r.json();
+  const who = await r.json();
+  current = who.user || null;
+  await tx("readwrite", (s) => s.put({ id: "session", user: current }), META);
+  return who;
 }
+
+// Who is signed in: { user, checked } — asked to the server, or (offline)
+// the last user it confirmed on this device; user null when nobody is known.
+export async function whoami() {
+  try {
+    const who = await session();
+    return { user: who.user || null, checked: true };
+  } catch {
+    return { user: await remembered(), checked: false };
+  }
+}
+
+async function remembered() {
+  const known = await tx("readonly", (s) => s.get("session"), META).catch(() => null);
+  current = (known && known.user) || null;
+  return current;
+}
+
+// what the page shows: the signed-in person's items; with nobody signed in,
+// how many wait (for whoever signs in next: only their own will leave)
+const mine = (items) => (current ? items.filter((i) => i.user === current) : items);
 
 async function send(item, csrf) {
   const body = new FormData();
@@ -96,19 +134,24 @@ export function sync() {
 
 async function run() {
   const S = config.strings;
-  const items = await all();
-  if (!items.length) return show();
-  if (navigator.onLine === false) return show(S.offline);
-  let who;
+  let who; // asked even with an empty outbox: the page shows this person's items
   try {
+    if (navigator.onLine === false) throw new Error("offline");
     who = await session();
   } catch {
-    return show(S.offline);
+    await remembered();
+    return show((await all()).length ? S.offline : "");
   }
+  const items = await all();
+  if (!items.length) return show();
   if (!who.user) return show(S.signin, true);
   let sent = 0;
   for (const item of items) {
-    if (item.user && item.user !== who.user) continue; // someone else's, on a shared phone
+    if (!item.user && !item.parked) { // whose? never sent under someone's session
+      await put({ ...item, parked: true, error: S.noUser });
+      continue;
+    }
+    if (item.parked || item.user !== who.user) continue; // someone else's, on a shared phone
     let response;
     try {
       response = await send(item, who.csrf);
@@ -122,6 +165,9 @@ async function run() {
       return show(S.signin, true);
     } else {
       item.error = await describe(response);
+      // a refusal a resend cannot fix: kept aside until the person decides
+      item.parked = response.status >= 400 && response.status < 500
+        && response.status !== 408 && response.status !== 429;
       await put(item);
     }
   }
@@ -130,7 +176,9 @@ async function run() {
 
 export async function show(note = "", important = false) {
   const S = config.strings;
-  const items = await all();
+  const own = mine(await all());
+  const items = own.filter((i) => !i.parked);
+  showParked(current ? own.filter((i) => i.parked) : []);
   const n = items.length;
   const count = document.getElementById("wf-queue-count");
   if (count) {
@@ -149,13 +197,58 @@ export async function show(note = "", important = false) {
   return n;
 }
 
+// the current user's refused items, each with "Supprimer" / "Réessayer"
+function showParked(items) {
+  const S = config.strings;
+  const list = document.getElementById("wf-parked");
+  if (!list) return;
+  list.hidden = !items.length;
+  list.replaceChildren(...items.map((item) => {
+    const li = document.createElement("li");
+    li.dataset.id = item.id;
+    const text = document.createElement("span");
+    text.textContent = S.parked.replace("{created}", item.created || "").replace("{error}", item.error);
+    const drop = document.createElement("button");
+    drop.type = "button";
+    drop.className = "secondary";
+    drop.textContent = S.delete;
+    drop.addEventListener("click", async () => {
+      await remove(item.id);
+      show();
+    });
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "secondary";
+    retry.textContent = S.retry;
+    retry.addEventListener("click", async () => {
+      await put({ ...item, parked: false, error: "" });
+      sync();
+    });
+    li.append(text, " ", drop, " ", retry);
+    return li;
+  }));
+}
+
+// Signing out wipes this device's copy of the outbox: ask first when some
+// of the person's answers have not left yet.
+function guardSignOut(S) {
+  const form = document.querySelector('form[action="/deconnexion"]');
+  if (!form) return;
+  form.addEventListener("submit", (event) => {
+    const waiting = Number(document.getElementById("wf-queue-count")?.dataset.count || 0)
+      + document.querySelectorAll("#wf-parked li").length;
+    if (waiting && !window.confirm(S.signOutPending)) event.preventDefault();
+  });
+}
+
 export function start(cfg) {
   config = cfg;
+  guardSignOut(cfg.strings);
   window.addEventListener("online", () => sync());
   window.addEventListener("offline", () => show(cfg.strings.offline));
   const button = document.getElementById("wf-send");
   if (button) button.addEventListener("click", () => sync());
-  setInterval(async () => { if ((await all()).length) sync(); }, 30000);
+  setInterval(async () => { if (mine(await all()).some((i) => !i.parked)) sync(); }, 30000);
   // for people and tests who want to look inside the outbox
   window.quartierOutbox = { all, put, remove, sync, show };
   registerWorker(cfg);

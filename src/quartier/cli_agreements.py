@@ -19,20 +19,6 @@ agreements_app = typer.Typer(
 )
 
 
-def _json(a: Agreement) -> dict[str, object]:
-    return {
-        "id": a.id,
-        "title": a.title,
-        "holder": a.holder,
-        "partners": list(a.partners),
-        "datasets": list(a.datasets),
-        "purpose": a.purpose,
-        "starts": a.starts,
-        "ends": a.ends,
-        "status": a.status.value,
-    }
-
-
 @agreements_app.command("add")
 def agreements_add(
     agreement_id: Annotated[str, typer.Argument(help="Identifiant de la convention.")],
@@ -70,7 +56,7 @@ def agreements_add(
             ),
         )
     if as_json:
-        _print_json(_json(made))
+        _print_json(service.as_json(made))
         return
     out.print(
         _("Convention {id} enregistrée ({status}).").format(
@@ -86,7 +72,7 @@ def agreements_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         store.ensure_schema()
         found = store.list_agreements()
     if as_json:
-        _print_json([_json(a) for a in found])
+        _print_json([service.as_json(a) for a in found])
         return
     table = Table()
     for head in (_("Identifiant"), _("Détenteur"), _("Partenaires"), _("Jeux"),

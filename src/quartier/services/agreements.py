@@ -8,12 +8,29 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from quartier import access
 from quartier.access import Principal
 from quartier.domain.agreements import Agreement, AgreementStatus, check, in_force
 from quartier.errors import InvalidInput, NotFound, PermissionDenied
 from quartier.storage.base import SqlStore, now
+
+
+def as_json(a: Agreement) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "title": a.title,
+        "holder": a.holder,
+        "partners": list(a.partners),
+        "datasets": list(a.datasets),
+        "purpose": a.purpose,
+        "starts": a.starts,
+        "ends": a.ends,
+        "status": a.status.value,
+        "created": a.created,
+        "updated": a.updated,
+    }
 
 
 def create(store: SqlStore, who: Principal, draft: Agreement) -> Agreement:

@@ -115,6 +115,18 @@ def reading_as(reader: Principal | None) -> Iterator[None]:
         _READER.reset(token)
 
 
+def seen_by(store: SqlStore, reader: Principal) -> tuple[Any, ...]:
+    """What ``reader`` may see of the data, as a cache key: the readable
+    datasets with their versions and the fields hidden from the reader. Two
+    readers with the same key may share a computed page; no one else."""
+    return tuple(
+        sorted(
+            (d.slug, d.current_version, tuple(sorted(access.hidden_fields(reader, d))))
+            for d in access.readable(reader, store.list_datasets())
+        )
+    )
+
+
 def current_table(store: SqlStore, ds: Dataset) -> pa.Table | None:
     """A dataset's current version whole (None without rows).
 

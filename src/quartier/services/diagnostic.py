@@ -465,13 +465,8 @@ def cached_diagnostic(store: SqlStore, reader: Principal) -> Diagnostic:
     """``diagnose`` for pages and the API: reused while the data the reader
     may see (datasets, versions, fields hidden from them) is the same — two
     readers who see the same data share an entry, nothing leaks between."""
-    seen = tuple(
-        sorted(
-            (d.slug, d.current_version, tuple(sorted(access.hidden_fields(reader, d))))
-            for d in access.readable(reader, store.list_datasets())
-        )
-    )
     ws = store.get_workspace()
+    seen = an.seen_by(store, reader)
     key = (id(store), ws.admin_dataset, ws.boundary_wkt, seen, dt.date.today())
     with _CACHE_LOCK:
         if key in _CACHE:

@@ -586,13 +586,7 @@ def cached_profiles(store: SqlStore, reader: Principal) -> Profiles:
     see (and their versions, and the fields hidden from them) are the same —
     two readers who see the same data share an entry, so nothing leaks from
     one to the other."""
-    seen = tuple(
-        sorted(
-            (d.slug, d.current_version, tuple(sorted(access.hidden_fields(reader, d))))
-            for d in access.readable(reader, store.list_datasets())
-        )
-    )
-    key = (id(store), store.get_workspace().admin_dataset, seen)
+    key = (id(store), store.get_workspace().admin_dataset, an.seen_by(store, reader))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)

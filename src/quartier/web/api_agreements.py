@@ -36,27 +36,11 @@ class StatusIn(Body):
     status: Literal["draft", "active", "suspended", "ended"]
 
 
-def _json(a: Agreement) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "title": a.title,
-        "holder": a.holder,
-        "partners": list(a.partners),
-        "datasets": list(a.datasets),
-        "purpose": a.purpose,
-        "starts": a.starts,
-        "ends": a.ends,
-        "status": a.status.value,
-        "created": a.created,
-        "updated": a.updated,
-    }
-
-
 @router.get("/agreements")
 def list_agreements(ctx: Ctx, who: Caller) -> dict[str, Any]:
     """The agreements you are a party to (administrators: all)."""
     p = access.require_signed_in(who)
-    return {"agreements": [_json(a) for a in service.listed(ctx.store, p)]}
+    return {"agreements": [service.as_json(a) for a in service.listed(ctx.store, p)]}
 
 
 @router.post("/agreements", status_code=201)
@@ -78,13 +62,13 @@ def add_agreement(body: AgreementIn, ctx: Ctx, who: Caller) -> dict[str, Any]:
             status=AgreementStatus(body.status),
         ),
     )
-    return _json(made)
+    return service.as_json(made)
 
 
 @router.get("/agreements/{agreement_id}")
 def one_agreement(agreement_id: str, ctx: Ctx, who: Caller) -> dict[str, Any]:
     p = access.require_signed_in(who)
-    return _json(service.visible(ctx.store, p, agreement_id))
+    return service.as_json(service.visible(ctx.store, p, agreement_id))
 
 
 @router.post("/agreements/{agreement_id}/status")
@@ -94,4 +78,4 @@ def change_status(
     """Activate, suspend or end an agreement (the holder's admins and stewards)."""
     p = access.require_signed_in(who)
     done = service.set_status(ctx.store, p, agreement_id, AgreementStatus(body.status))
-    return _json(done)
+    return service.as_json(done)

@@ -133,6 +133,45 @@ def test_photo_metadata_is_stripped():
             photos.strip(bad)
 
 
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+
+
+def test_jpeg_trailing_image_and_scan_metadata_are_dropped():
+    """A second image after the first end-of-image (an MPF preview, a
+    thumbnail) carries its own EXIF GPS block; so may an APP1 between the
+    scans of a progressive JPEG. Neither is kept."""
+    exif = _segment(0xE1, b"Exif\x00\x00" + GPS_MARK.encode())
+    scan = _segment(0xDA, b"\x01\x02") + b"pix\xff\x00els\xff\xd0more"
+    main = jpeg_with_exif()
+    preview = b"\xff\xd8" + exif + scan + b"\xff\xd9"
+    kind, clean = photos.strip(main + preview)
+    assert kind == "image/jpeg" and GPS_MARK.encode() not in clean
+    assert clean == photos.strip(main)[1] and clean.endswith(b"\xff\xd9")
+    progressive = (
+        b"\xff\xd8"
+        + _segment(0xDB, b"\x00\x01")
+        + scan
+        + exif
+        + _segment(0xFE, NAME_MARK)
+        + _segment(0xC4, b"\x00\x02")
+        + scan
+        + b"\xff\xd9"
+        + b"trailer " + GPS_MARK.encode()
+    )
+    kind, clean = photos.strip(progressive)
+    assert GPS_MARK.encode() not in clean and NAME_MARK not in clean
+    assert clean == (
+        b"\xff\xd8" + _segment(0xDB, b"\x00\x01") + scan
+        + _segment(0xC4, b"\x00\x02") + scan + b"\xff\xd9"
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="damaged"):
+        photos.strip(b"\xff\xd8" + scan)  # cut off before its end
+
+
+NAME_MARK = b"Maison-Awa"
+
+
 def test_token_bucket_refills_per_key():
     bucket = TokenBucket(per_minute=60, burst=2)
     assert [bucket.take("a", at=0.0) for _ in range(3)] == [0.0, 0.0, 1.0]

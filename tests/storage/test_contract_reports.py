@@ -151,3 +151,43 @@ def test_list_and_count_filter_in_sql(reports):
         "wrong": 1
     }
     assert reports.count_reports(kind=ReportKind.REPORT, hidden=None) == {"received": 2}
+
+
+def test_event_is_written_only_if_the_report_is_still_as_read(reports):
+    """Two moderators read "received" at once: one records "resolved", the
+    other's "rejected" (checked against the stale read) is refused and
+    nothing of it is written. Hide/show the same."""
+    reports.add_report(report())
+
+    def status(to: ReportStatus, at: str) -> ReportEvent:
+        return ReportEvent(at=at, action="status", status=to, actor="m")
+
+    first = reports.add_report_event(
+        A,
+        status(ReportStatus.RESOLVED, "2026-11-26T11:00:00Z"),
+        expect_status=ReportStatus.RECEIVED,
+    )
+    assert first.status is ReportStatus.RESOLVED
+    with pytest.raises(Conflict):
+        reports.add_report_event(
+            A,
+            status(ReportStatus.REJECTED, "2026-11-26T11:00:01Z"),
+            expect_status=ReportStatus.RECEIVED,
+        )
+    hide = ReportEvent(
+        at="2026-11-26T12:00:00Z", action="hidden", status=ReportStatus.RESOLVED
+    )
+    assert reports.add_report_event(A, hide, expect_hidden=False).hidden
+    with pytest.raises(Conflict):
+        reports.add_report_event(
+            A, hide, expect_status=ReportStatus.RESOLVED, expect_hidden=False
+        )
+    with pytest.raises(NotFound):
+        reports.add_report_event(B, hide, expect_hidden=False)
+    stored = reports.get_report(A)
+    assert stored.status is ReportStatus.RESOLVED and stored.hidden
+    assert [e.action for e in reports.list_report_events(A)] == [
+        "created",
+        "status",
+        "hidden",
+    ]

@@ -152,7 +152,9 @@ def change_status(
         actor=who.label,
         organisation=report.organisation,
     )
-    return store.add_report_event(report.id, event)
+    # the transition was checked against what was read: written only if the
+    # report is still in that state (two moderators at once → one 409)
+    return store.add_report_event(report.id, event, expect_status=report.status)
 
 
 def set_hidden(
@@ -172,7 +174,10 @@ def set_hidden(
         actor=who.label,
         organisation=report.organisation,
     )
-    return store.add_report_event(report.id, event)
+    # the event repeats the status read: both must still hold when written
+    return store.add_report_event(
+        report.id, event, expect_status=report.status, expect_hidden=report.hidden
+    )
 
 
 def readable(store: SqlStore, who: Principal, report_id: str) -> Report:

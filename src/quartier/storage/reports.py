@@ -131,16 +131,41 @@ class ReportsMixin:
         with self._read() as conn:
             return {str(k): int(n) for k, n in conn.execute(query)}
 
-    def add_report_event(self, report_id: str, event: ReportEvent) -> Report:
+    def add_report_event(
+        self,
+        report_id: str,
+        event: ReportEvent,
+        *,
+        expect_status: ReportStatus | None = None,
+        expect_hidden: bool | None = None,
+    ) -> Report:
         """Append ``event`` to the history; the report mirrors its status
-        (and, for "hidden"/"shown", its visibility)."""
+        (and, for "hidden"/"shown", its visibility).
+
+        With ``expect_status`` / ``expect_hidden``, the report must still be
+        in that state when it is written (one conditional UPDATE): a
+        Conflict if another change came first, and nothing is written."""
         with self._write() as conn:
             values: dict[str, Any] = {"status": event.status.value, "updated": event.at}
             if event.action in ("hidden", "shown"):
                 values["hidden"] = event.action == "hidden"
-            done = conn.execute(_R.update().where(_R.c.id == report_id).values(values))
+            where = _R.c.id == report_id
+            if expect_status is not None:
+                where &= _R.c.status == expect_status.value
+            if expect_hidden is not None:
+                where &= _R.c.hidden == expect_hidden
+            done = conn.execute(_R.update().where(where).values(values))
             if done.rowcount == 0:
-                raise NotFound(f"no report {report_id!r}")
+                found = conn.execute(
+                    sa.select(_R.c.status, _R.c.hidden).where(_R.c.id == report_id)
+                ).first()
+                if found is None:
+                    raise NotFound(f"no report {report_id!r}")
+                raise Conflict(
+                    f"report {report_id!r} changed meanwhile (now "
+                    f"{found[0]}{', hidden' if found[1] else ''}): reload it "
+                    "and try again"
+                )
             _append(conn, report_id, event)
         return self.get_report(report_id)
 

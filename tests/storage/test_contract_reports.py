@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pyarrow as pa
 import pytest
+import shapely
 
+from quartier.domain import Dataset, Field, FieldType
 from quartier.domain.reports import (
     Report,
     ReportEvent,
@@ -191,3 +194,29 @@ def test_event_is_written_only_if_the_report_is_still_as_read(reports):
         "status",
         "hidden",
     ]
+
+
+def _points(store, slug: str, names: list[str]) -> None:
+    geoms = [shapely.Point(15.3 + i / 100, -4.4).wkb for i in range(len(names))]
+    batch = pa.record_batch(
+        {"geometry": pa.array(geoms, pa.binary()), "nom": pa.array(names)}
+    )
+    store.write_version(slug, [batch], fields=[Field("nom", FieldType.TEXT)])
+
+
+def test_feature_exists_in_a_given_version(reports):
+    """A contest names the version a resident saw: the feature must have been
+    part of that version, even if it is gone since."""
+    reports.create_dataset(Dataset(slug="marches", title="Marchés"))
+    _points(reports, "marches", ["a", "b", "c"])
+    first = [r["fid"] for b in reports.read_batches("marches") for r in b.to_pylist()]
+    _points(reports, "marches", ["a", "b"])  # version 2: "c" is gone
+    now = {r["fid"] for b in reports.read_batches("marches") for r in b.to_pylist()}
+    (gone,) = set(first) - now
+    assert reports.feature_exists("marches", gone, version=1)
+    assert not reports.feature_exists("marches", gone, version=2)
+    assert not reports.feature_exists("marches", gone)  # the current one
+    kept = sorted(now)[0]
+    assert all(reports.feature_exists("marches", kept, version=v) for v in (1, 2))
+    for fid, version in ((999, 1), (kept, 3), (kept, 0), (10**20, 1), (-(2**64), 2)):
+        assert not reports.feature_exists("marches", fid, version=version)

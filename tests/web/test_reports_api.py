@@ -4,10 +4,12 @@ organisation, hiding, an append-only history, and the rate limit."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 
 import pytest
-from apiutil import city
+from apiutil import city, write
 from fastapi.testclient import TestClient
 from reportutil import (
     CATEGORIES,
@@ -285,3 +287,90 @@ def test_signed_in_browser_needs_the_csrf_token(api):
     r = _file(client, rid, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201 and r.json()["reporter"] == "benevole"
     assert store.get_report(rid).reporter == "benevole"
+
+
+def test_contest_checks_the_feature_in_its_version_and_the_position(api):
+    """A contest names a feature of the version seen on the map (checked for
+    older versions too), a fid in the 64-bit range, both coordinates or
+    neither; hidden contests still count."""
+    client, headers, store = api
+    write(store, "marches", 3, "MARCHES")  # version 2: two features retired
+    old = {r["fid"] for b in store.read_batches("marches", version=1) for r in b.to_pylist()}  # fmt: skip
+    now = {r["fid"] for b in store.read_batches("marches") for r in b.to_pylist()}
+    gone = max(old - now)
+
+    def contest(fid, version, **extra):
+        data = {"id": new_id(), "verdict": "wrong", "dataset_version": str(version)}
+        return client.post(
+            f"/api/datasets/marches/features/{fid}/contest", data=data | extra
+        )
+
+    assert contest(gone, 1).status_code == 201  # it was there in version 1
+    for fid, version in ((gone, 2), (999, 1), ("99999999999999999999", 1)):
+        r = contest(fid, version)
+        assert r.status_code == 400, (fid, version, r.text)
+        assert "feature_id" in r.json()["description"]
+    assert contest("99999999999999999999", 2).status_code == 400
+    for given, missing in (({"lon": "15.34"}, "lat"), ({"lat": "-4.41"}, "lon")):
+        r = contest(min(now), 2, **given)
+        assert r.status_code == 400 and missing in r.json()["description"], r.text
+    placed = contest(min(now), 2, lon="15.34", lat="-4.41")
+    assert placed.status_code == 201 and placed.json()["lat"] == -4.41
+    # a hidden contest is listed to its handlers, and counted alike
+    agent = headers["agent"]
+    rid = placed.json()["id"]
+    hide = client.post(f"/api/reports/{rid}/hide", json={}, headers=agent)
+    assert hide.status_code == 200 and hide.json()["hidden"] is True
+    body = client.get("/api/datasets/marches/contests", headers=agent).json()
+    assert len(body["contests"]) == 2 and body["counts"] == {"wrong": 2}
+    assert (
+        "« C&#39;est faux ici » 2"
+        in client.get("/catalogue/marches", headers=agent).text
+    )
+
+
+def test_concurrent_moderators_cannot_both_close_a_report(api):
+    """Two moderators each read "received" and send a closing status at once:
+    exactly one is recorded, the other gets 409; the history never shows a
+    transition the rules forbid."""
+    client, headers, store = api
+    rid = new_id()
+    _file(client, rid)
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+    original, waited = store.get_report, set()
+
+    def slow_read(report_id):  # both first reads happen before either write
+        found = original(report_id)
+        me = threading.get_ident()
+        if me != threading.main_thread().ident and me not in waited:
+            waited.add(me)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=5)
+        return found
+
+    store.get_report = slow_read
+    try:
+        bodies = (
+            {"status": "resolved", "note": "ok"},
+            {"status": "rejected", "note": "non"},
+        )
+        threads = [
+            threading.Thread(
+                target=lambda b=b: results.append(
+                    client.post(
+                        f"/api/reports/{rid}/status", json=b, headers=headers["agent"]
+                    ).status_code
+                )
+            )
+            for b in bodies
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        del store.get_report
+    assert sorted(results) == [200, 409]
+    steps = [h["status"] for h in client.get(f"/api/reports/{rid}").json()["history"]]
+    assert len(steps) == 2 and steps[0] == "received"

@@ -90,6 +90,9 @@ def file_report(
     ``photos`` are (file name, bytes); their metadata is stripped."""
     report_id = check_id(new.id)
     lon = lat = None
+    if (new.lon is None) != (new.lat is None):
+        missing = "lat" if new.lat is None else "lon"
+        raise InvalidInput(f"{missing}: give both lon and lat, or neither")
     if new.lon is not None and new.lat is not None:
         lon, lat = check_point(new.lon, new.lat)
         _check_extent(store, lon, lat)
@@ -115,7 +118,7 @@ def file_report(
     else:
         kind, category = ReportKind.CONTEST, ""
         ds, contest = _contest(store, who, new)
-        org = ds.steward or ds.producer or ""
+        org = access.contest_handler(ds)
     report = Report(
         id=report_id,
         kind=kind,
@@ -308,6 +311,23 @@ def _check_extent(store: SqlStore, lon: float, lat: float) -> None:
         )
 
 
+def check_feature(store: SqlStore, ds: Dataset, feature_id: str, version: int) -> int:
+    """The id of a feature that was part of ``version`` of ``ds``, else
+    InvalidInput naming ``feature_id`` (a contest of an older version names
+    a feature that version had, even if it is gone since)."""
+    text = feature_id.strip()
+    if not text.lstrip("-").isdigit() or len(text) > 20:
+        raise InvalidInput(f"feature_id: {text[:40]!r} is not a feature id")
+    fid = int(text)
+    if not -(2**63) <= fid < 2**63:
+        raise InvalidInput(f"feature_id: {text} is out of range (64-bit integer)")
+    if not store.feature_exists(ds, fid, version=version):
+        raise InvalidInput(
+            f"feature_id: no feature {fid} in version {version} of {ds.slug!r}"
+        )
+    return fid
+
+
 def _contest(
     store: SqlStore, who: Principal, new: NewReport
 ) -> tuple[Dataset, dict[str, Any]]:
@@ -324,17 +344,10 @@ def _contest(
         raise InvalidInput(
             f"dataset_version: {ds.slug!r} has versions 1 to {ds.current_version}"
         )
-    fid = (new.feature_id or "").strip()
-    if not fid.lstrip("-").isdigit():
-        raise InvalidInput(f"feature_id: {fid!r} is not a feature id")
-    if version == ds.current_version:
-        try:
-            store.get_feature(ds, int(fid), columns=[])
-        except NotFound:
-            raise InvalidInput(f"feature_id: no feature {fid} in {ds.slug!r}") from None
+    fid = check_feature(store, ds, new.feature_id or "", version)
     return ds, {
         "dataset": ds.slug,
-        "feature_id": fid,
+        "feature_id": str(fid),
         "dataset_version": version,
         "verdict": verdict.value,
     }

@@ -178,15 +178,17 @@ def dataset_contests(
     of its features, with the version they saw, and counts by verdict."""
     access.require_signed_in(who)
     ds = access.require_read(who, ctx.store.get_dataset(slug))
-    org = ds.steward or ds.producer or ""
-    if not access.can_handle_report(who, org):
+    if not access.can_handle_contests(who, ds):
         raise NotFound(f"no contests for dataset {slug!r}")
     found = ctx.store.list_reports(
         kind=ReportKind.CONTEST, dataset=slug, hidden=None, limit=limit, offset=offset
     )
     return {
         "dataset": slug,
-        "counts": ctx.store.count_reports(kind=ReportKind.CONTEST, dataset=slug),
+        # hidden contests too, like the list
+        "counts": ctx.store.count_reports(
+            kind=ReportKind.CONTEST, dataset=slug, hidden=None
+        ),
         "contests": [service.report_view(who, r) for r in found],
     }
 

@@ -316,6 +316,17 @@ def test_contest_checks_the_feature_in_its_version_and_the_position(api):
         assert r.status_code == 400 and missing in r.json()["description"], r.text
     placed = contest(min(now), 2, lon="15.34", lat="-4.41")
     assert placed.status_code == 201 and placed.json()["lat"] == -4.41
+    # the portal's contest form refuses the same before the resident types
+    form_url = "/signalements/contester?jeu=marches&objet={}&version={}"
+    assert client.get(form_url.format(gone, 1)).status_code == 200
+    for fid, version, extra in (
+        (gone, 2, ""),
+        (999, 1, ""),
+        (min(now), 3, ""),
+        (min(now), 2, "&lon=15.34"),
+    ):
+        r = client.get(form_url.format(fid, version) + extra)
+        assert r.status_code == 400, (fid, version, extra)
     # a hidden contest is listed to its handlers, and counted alike
     agent = headers["agent"]
     rid = placed.json()["id"]

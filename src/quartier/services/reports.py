@@ -90,9 +90,7 @@ def file_report(
     ``photos`` are (file name, bytes); their metadata is stripped."""
     report_id = check_id(new.id)
     lon = lat = None
-    if (new.lon is None) != (new.lat is None):
-        missing = "lat" if new.lat is None else "lon"
-        raise InvalidInput(f"{missing}: give both lon and lat, or neither")
+    _both_or_neither(new.lon, new.lat)
     if new.lon is not None and new.lat is not None:
         lon, lat = check_point(new.lon, new.lat)
         _check_extent(store, lon, lat)
@@ -311,6 +309,30 @@ def _check_extent(store: SqlStore, lon: float, lat: float) -> None:
         )
 
 
+def check_contest_target(
+    store: SqlStore,
+    ds: Dataset,
+    feature_id: str,
+    version: int,
+    lon: float | None = None,
+    lat: float | None = None,
+) -> int:
+    """What a contest names, checked: a version of ``ds``, a feature of that
+    version, both coordinates or neither; the feature id."""
+    if not 1 <= version <= ds.current_version:
+        raise InvalidInput(
+            f"dataset_version: {ds.slug!r} has versions 1 to {ds.current_version}"
+        )
+    _both_or_neither(lon, lat)
+    return check_feature(store, ds, feature_id, version)
+
+
+def _both_or_neither(lon: float | None, lat: float | None) -> None:
+    if (lon is None) != (lat is None):
+        missing = "lat" if lat is None else "lon"
+        raise InvalidInput(f"{missing}: give both lon and lat, or neither")
+
+
 def check_feature(store: SqlStore, ds: Dataset, feature_id: str, version: int) -> int:
     """The id of a feature that was part of ``version`` of ``ds``, else
     InvalidInput naming ``feature_id`` (a contest of an older version names
@@ -340,11 +362,7 @@ def _contest(
     except ValueError:
         raise InvalidInput("verdict: 'correct' or 'wrong'") from None
     version = new.dataset_version or 0
-    if not 1 <= version <= ds.current_version:
-        raise InvalidInput(
-            f"dataset_version: {ds.slug!r} has versions 1 to {ds.current_version}"
-        )
-    fid = check_feature(store, ds, new.feature_id or "", version)
+    fid = check_contest_target(store, ds, new.feature_id or "", version)
     return ds, {
         "dataset": ds.slug,
         "feature_id": str(fid),

@@ -124,7 +124,10 @@ def contest_page(
 ) -> HTMLResponse:
     """Confirm or contest one feature, as seen on the map (dataset version)."""
     pg = page(request, who)
-    ds = access.require_read(who, context(request).store.get_dataset(jeu))
+    store = context(request).store
+    ds = access.require_read(who, store.get_dataset(jeu))
+    # the same checks as the API, before the resident writes anything
+    service.check_contest_target(store, ds, objet, version, lon, lat)
     return render(
         pg,
         "contest.html",

@@ -4,7 +4,9 @@ organisation, hiding, an append-only history, and the rate limit."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 
@@ -385,3 +387,86 @@ def test_concurrent_moderators_cannot_both_close_a_report(api):
     assert sorted(results) == [200, 409]
     steps = [h["status"] for h in client.get(f"/api/reports/{rid}").json()["history"]]
     assert len(steps) == 2 and steps[0] == "received"
+
+
+#: the start of a multipart photo part, whose bytes then never end
+PART = (
+    b'--x\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"'
+    b"\r\nContent-Type: image/jpeg\r\n\r\n"
+)
+
+
+def _raw_post(app, path: str, headers: dict[str, str], chunk: bytes | None):
+    """POST straight to the ASGI app, the body a photo part of endless
+    ``chunk``s (None: an empty body); (status, JSON body, chunks read)."""
+    read = 0
+
+    async def receive():
+        nonlocal read
+        read += 1
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        body = PART + chunk if read == 1 else chunk
+        return {"type": "http.request", "body": body, "more_body": True}
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("10.0.0.9", 1234),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(
+        m.get("body", b"") for m in sent if m["type"] == "http.response.body"
+    )
+    return start["status"], json.loads(body), read
+
+
+MULTIPART = {"content-type": "multipart/form-data; boundary=x"}
+UPLOAD_PATHS = ("/api/reports", "/api/datasets/marches/features/1/contest")
+
+
+def test_oversized_anonymous_upload_is_refused_before_its_body_is_read(api):
+    client, _, _ = api
+    for path in UPLOAD_PATHS:
+        declared = MULTIPART | {"content-length": str(30 * 2**20)}
+        status, body, read = _raw_post(client.app, path, declared, b"x" * 2**16)
+        assert (status, read) == (413, 0), (path, body)
+        assert body["code"] == "TooLarge"
+        # no declared length: cut off once past the cap (3 × 8 MB + 1 MB)
+        status, body, read = _raw_post(client.app, path, MULTIPART, b"x" * 2**20)
+        assert status == 413 and read <= 26, (path, read, body)
+    # within the cap, the photos' number and sizes are checked before reading
+    photo = ("a.png", png(), "image/png")
+    r = _file(client, new_id(), photos=[photo] * 4)
+    assert r.status_code == 400 and "at most 3" in r.json()["description"]
+
+
+def test_rate_limit_answers_before_the_body_is_parsed(store):
+    city(store)
+    app = make_client(
+        store, report_categories=CATEGORIES, rate_limit_per_minute=1, rate_limit_burst=1
+    ).app
+    for path in UPLOAD_PATHS:
+        bucket = app.state.ctx.extras.pop("ratelimit:reports", None)
+        assert path == UPLOAD_PATHS[0] or bucket is not None
+        first, _, _ = _raw_post(app, path, MULTIPART, None)  # spends the token
+        assert first in (400, 422)
+        headers = MULTIPART | {"content-length": str(20 * 2**20)}
+        status, body, read = _raw_post(app, path, headers, b"x" * 2**16)
+        assert (status, read) == (429, 0), (path, body)
+        assert "trop de requêtes" in body["description"]

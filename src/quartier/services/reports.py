@@ -99,14 +99,11 @@ def file_report(
     description = _text("description", new.description, MAX_TEXT)
     name = _text("name", new.name, 100)
     contact = _text("contact", new.contact, 200)
-    if len(photos) > MAX_PHOTOS:
-        raise InvalidInput(f"photos: at most {MAX_PHOTOS} photos per report")
-    clean = []
-    for i, (filename, data) in enumerate(photos, start=1):
-        label = f"photos[{i}] ({Path(filename).name[:80]})"
-        if len(data) > MAX_PHOTO_BYTES:
-            raise InvalidInput(f"{label}: larger than {MAX_PHOTO_BYTES // 2**20} MB")
-        clean.append(photo_files.strip(data, label))
+    check_photo_sizes([(filename, len(data)) for filename, data in photos])
+    clean = [
+        photo_files.strip(data, _photo_label(i, filename))
+        for i, (filename, data) in enumerate(photos, start=1)
+    ]
     if new.dataset is None:
         kind, category = ReportKind.REPORT, new.category
         org = _category(cats, new.category)
@@ -132,6 +129,23 @@ def file_report(
         **contest,
     )
     return store.add_report(report, clean)
+
+
+def check_photo_sizes(photos: list[tuple[str, int | None]]) -> None:
+    """At most :data:`MAX_PHOTOS` photos of :data:`MAX_PHOTO_BYTES` each,
+    given (file name, size) — checked before the bytes are read."""
+    if len(photos) > MAX_PHOTOS:
+        raise InvalidInput(f"photos: at most {MAX_PHOTOS} photos per report")
+    for i, (filename, size) in enumerate(photos, start=1):
+        if size is not None and size > MAX_PHOTO_BYTES:
+            raise InvalidInput(
+                f"{_photo_label(i, filename)}: larger than "
+                f"{MAX_PHOTO_BYTES // 2**20} MB"
+            )
+
+
+def _photo_label(i: int, filename: str) -> str:
+    return f"photos[{i}] ({Path(filename).name[:80]})"
 
 
 def change_status(

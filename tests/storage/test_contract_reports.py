@@ -154,6 +154,10 @@ def test_list_and_count_filter_in_sql(reports):
         "wrong": 1
     }
     assert reports.count_reports(kind=ReportKind.REPORT, hidden=None) == {"received": 2}
+    assert reports.count_reports(hidden=None, organisations=["regie"]) == {
+        "received": 1
+    }
+    assert reports.count_reports(organisations=[]) == {}
 
 
 def test_event_is_written_only_if_the_report_is_still_as_read(reports):

@@ -118,14 +118,17 @@ class ReportsMixin:
         *,
         kind: ReportKind | None = None,
         dataset: str | None = None,
+        organisations: Iterable[str] | None = None,
         hidden: bool | None = False,
     ) -> dict[str, int]:
-        """Reports by status (contests: by verdict) matching the filters."""
+        """Reports by status (contests: by verdict) matching the filters,
+        which mean what they mean for :meth:`list_reports`."""
         column = _R.c.verdict if kind is ReportKind.CONTEST else _R.c.status
         query = _filtered(
             sa.select(column, sa.func.count()),
             kind=kind,
             dataset=dataset,
+            organisations=organisations,
             hidden=hidden,
         ).group_by(column)
         with self._read() as conn:

@@ -165,8 +165,12 @@ def console_reports(
     request: Request,
     who: Caller,
     statut: Annotated[ReportStatus | None, Query()] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    avis: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """The queue of the reports the caller handles, with personal data."""
+    """The queue of the reports the caller handles, with personal data; the
+    reports and the contests are paged apart (``page``, ``avis``); counts
+    come from the store, not from the page shown."""
     pg = signed_in(request, who)
     store = context(request).store
     orgs = access.handled_organisations(pg.who)
@@ -176,18 +180,36 @@ def console_reports(
         )
     cats = categories(request)
     queue = store.list_reports(
-        kind=ReportKind.REPORT, status=statut, organisations=orgs, hidden=None
+        kind=ReportKind.REPORT,
+        status=statut,
+        organisations=orgs,
+        hidden=None,
+        limit=PAGE_SIZE + 1,
+        offset=(page_no - 1) * PAGE_SIZE,
+    )
+    counts = store.count_reports(
+        kind=ReportKind.REPORT, organisations=orgs, hidden=None
     )
     contests = store.list_reports(
-        kind=ReportKind.CONTEST, organisations=orgs, hidden=None
+        kind=ReportKind.CONTEST,
+        organisations=orgs,
+        hidden=None,
+        limit=PAGE_SIZE + 1,
+        offset=(avis - 1) * PAGE_SIZE,
     )
     return console(
         pg,
         "reports.html",
         "reports",
-        queue=[_row(pg, cats, r) | {"private": r} for r in queue],
-        contests=_contest_groups(pg, store, contests),
+        queue=[_row(pg, cats, r) | {"private": r} for r in queue[:PAGE_SIZE]],
+        more=len(queue) > PAGE_SIZE,
+        page_no=page_no,
+        total=counts.get(statut.value, 0) if statut else sum(counts.values()),
+        contests=_contest_groups(pg, store, contests[:PAGE_SIZE], orgs),
+        more_contests=len(contests) > PAGE_SIZE,
+        contests_page=avis,
         statuses=[(s.value, pg._(label)) for s, label in STATUS_LABELS.items()],
+        counts=counts,
         chosen=statut.value if statut else "",
     )
 
@@ -221,8 +243,11 @@ def _event(pg: Page, e: dict[str, Any], names: dict[str, str]) -> dict[str, Any]
     }
 
 
-def _contest_groups(pg: Page, store: Any, contests: list[Any]) -> list[dict[str, Any]]:
-    """Contests by dataset, with counts by verdict (readable datasets only)."""
+def _contest_groups(
+    pg: Page, store: Any, contests: list[Any], orgs: list[str] | None
+) -> list[dict[str, Any]]:
+    """A page of contests by dataset (readable datasets only), each with the
+    counts by verdict of all its contests the caller handles."""
     groups: dict[str, dict[str, Any]] = {}
     for c in contests:
         if c.dataset not in groups:
@@ -233,12 +258,15 @@ def _contest_groups(pg: Page, store: Any, contests: list[Any]) -> list[dict[str,
             groups[c.dataset] = {
                 "slug": ds.slug,
                 "title": pg.t.pick(ds.title, ds.title_en) or ds.slug,
-                "counts": {},
+                "counts": store.count_reports(
+                    kind=ReportKind.CONTEST,
+                    dataset=ds.slug,
+                    organisations=orgs,
+                    hidden=None,
+                ),
                 "items": [],
             }
-        group = groups[c.dataset]
-        group["counts"][c.verdict] = group["counts"].get(c.verdict, 0) + 1
-        group["items"].append(
+        groups[c.dataset]["items"].append(
             {"report": c, "verdict_label": pg._(VERDICT_LABELS.get(c.verdict, ""))}
         )
     return list(groups.values())

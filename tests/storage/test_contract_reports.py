@@ -53,8 +53,11 @@ def test_add_get_and_retry(reports):
     assert [(p.n, p.content_type, p.size) for p in stored.photos] == [
         (1, "image/png", 9)
     ]
-    again, new = reports.add_report(report(), [("image/png", b"other")])
+    again, new = reports.add_report(report(), [("image/png", b"png-bytes")])
     assert not new and again == stored
+    for photos in ([("image/png", b"other")], [], [("image/png", b"png-bytes")] * 2):
+        with pytest.raises(Conflict):  # a retry never changes the photos
+            reports.add_report(report(), photos)
     assert reports.get_report_photo(A, 1) == ("image/png", b"png-bytes")
     with pytest.raises(Conflict):
         reports.add_report(report(description="autre chose"))

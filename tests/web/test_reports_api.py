@@ -66,6 +66,9 @@ def test_anonymous_report_is_idempotent_and_masked(api):
     assert len(client.get("/api/reports").json()["reports"]) == 1
     conflict = _file(client, rid, description="autre chose")
     assert conflict.status_code == 409
+    other = ("IMG_0002.png", png(), "image/png")
+    assert _file(client, rid, photos=[other]).status_code == 409
+    assert _file(client, rid).status_code == 409  # the photo left out
     # the photo: stripped of EXIF and comment, served as a sandboxed download
     p = client.get(f"/api/reports/{rid}/photos/1")
     assert p.status_code == 200

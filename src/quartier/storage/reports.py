@@ -43,8 +43,8 @@ class ReportsMixin:
     ) -> tuple[Report, bool]:
         """Store a report, its photos and its "created" event; (stored, new).
 
-        The same id again for the same request is no change; for another
-        request, a conflict.
+        The same id again for the same request (the same fields and the
+        same photos, by hash) is no change; for another request, a conflict.
         """
         photos = list(photos)
         try:
@@ -61,7 +61,10 @@ class ReportsMixin:
             found = row.first()
             if found is not None:
                 stored = _report(found, ())
-                if not stored.same_request(report):
+                same_photos = _photo_hashes(conn, report.id) == [
+                    hashlib.sha256(data).hexdigest() for _, data in photos
+                ]
+                if not (stored.same_request(report) and same_photos):
                     raise Conflict(f"a different report with id {report.id!r} exists")
                 new = False
             else:
@@ -298,6 +301,14 @@ def _filtered(
             _R.c.lon.between(bbox[0], bbox[2]) & _R.c.lat.between(bbox[1], bbox[3])
         )
     return query
+
+
+def _photo_hashes(conn: sa.Connection, report_id: str) -> list[str]:
+    p = s.report_photos
+    rows = conn.execute(
+        sa.select(p.c.sha256).where(p.c.report_id == report_id).order_by(p.c.n)
+    )
+    return [str(h) for (h,) in rows]
 
 
 def _photos(conn: sa.Connection, ids: list[str]) -> dict[str, tuple[Photo, ...]]:

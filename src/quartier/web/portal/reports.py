@@ -61,6 +61,8 @@ STRINGS = {
     "failed": _("L'envoi a échoué (erreur %(status)s)."),
     "tooMany": _("Trop d'envois depuis cette connexion : réessayez dans un moment."),
     "see": _("Voir le signalement"),
+    "already": _("Ce signalement avait déjà été reçu."),
+    "alreadyContest": _("Votre avis avait déjà été reçu. Merci !"),
 }
 PAGE_SIZE = 50
 

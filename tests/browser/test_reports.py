@@ -227,3 +227,57 @@ def _lose_answers_then_retry(page, city) -> None:
     assert texts.count("Réponse perdue une fois") == 1
     assert texts.count("Deuxième réponse perdue") == 1
     assert texts.count("Deuxième réponse perdue, corrigée") == 1
+
+
+def test_contest_retry_after_a_lost_answer_and_an_edit(browser, city) -> None:
+    """The contest form, like the report form: unchanged after a lost answer,
+    the same contest; edited, a new one (never a 409 until reload)."""
+    with open_store(city.db, create=False) as store:
+        fid = store.query_features("batiments", limit=1).batch.column("fid")[0]
+        version = store.get_dataset("batiments").current_version
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="fr-FR"
+    )
+    lost: list[str] = []
+
+    def lose_answers(route) -> None:
+        if route.request.method == "POST" and len(lost) < 2:
+            lost.append(route.fetch().text())  # stored, but the phone never hears
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    try:
+        page = context.new_page()
+        url = f"{city.url}/signalements/contester?jeu=batiments&objet={fid}&version={version}"
+        page.goto(url)
+        page.route("**/contest", lose_answers)
+        send = page.get_by_role("button", name="Envoyer")
+        page.get_by_label("Commentaire").fill("Avis perdu puis renvoyé")
+        send.click()
+        expect(page.locator("#report-error")).to_contain_text(
+            "Le serveur ne répond pas"
+        )
+        page.unroute("**/contest")
+        send.click()
+        expect(page.locator("#report-ok")).to_contain_text("Merci", timeout=30_000)
+        page.route("**/contest", lose_answers)
+        page.get_by_label("Commentaire").fill("Avis perdu")
+        send.click()
+        expect(page.locator("#report-error")).to_contain_text(
+            "Le serveur ne répond pas"
+        )
+        page.get_by_label("Commentaire").fill("Avis perdu, puis corrigé")
+        page.unroute("**/contest")
+        send.click()
+        expect(page.locator("#report-ok")).to_contain_text("Merci", timeout=30_000)
+    finally:
+        context.close()
+    assert len(lost) == 2
+    with open_store(city.db, create=False) as store:
+        texts = [
+            r.description
+            for r in store.list_reports(dataset="batiments", hidden=None, limit=None)
+        ]
+    for text in ("Avis perdu puis renvoyé", "Avis perdu", "Avis perdu, puis corrigé"):
+        assert texts.count(text) == 1, (text, texts)

@@ -219,6 +219,19 @@ def can_handle_report(p: Principal, organisation: str | None) -> bool:
     return bool(organisation) and p.roles.get(organisation or "") in _CUSTODIANS
 
 
+def contest_handler(ds: Dataset) -> str:
+    """The organisation that handles residents' contests of ``ds``'s
+    features: its steward, else its producer ("" when it has neither)."""
+    return ds.steward or ds.producer or ""
+
+
+def can_handle_contests(p: Principal, ds: Dataset) -> bool:
+    """May ``p`` see and handle the contests of ``ds`` (and who sent them)?
+    The admins, stewards and moderators of :func:`contest_handler`, while
+    they may read the dataset; platform admins."""
+    return can_read(p, ds) and can_handle_report(p, contest_handler(ds))
+
+
 def handled_organisations(p: Principal) -> list[str] | None:
     """The organisations whose reports ``p`` handles (None: all of them)."""
     if p.is_admin:

@@ -161,3 +161,123 @@ def test_contest_a_building_from_the_map(page, browser, city) -> None:
         expect(row.locator("td").nth(1)).to_have_text(str(version))
     finally:
         staff.close()
+
+
+def test_retry_after_a_lost_answer_and_an_edit(browser, city) -> None:
+    """The first answer is lost on the way back (the server stored the
+    report). Sent again unchanged, it is the same report (200); edited and
+    sent again, it is a new one, not a 409 that sticks until reload. (Its
+    own context: the lost answers are network errors in the console.)"""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="fr-FR"
+    )
+    try:
+        _lose_answers_then_retry(context.new_page(), city)
+    finally:
+        context.close()
+
+
+def _lose_answers_then_retry(page, city) -> None:
+    lost: list[str] = []
+
+    def lose_answers(route) -> None:
+        if (
+            route.request.method == "POST"
+            and len(lost) < 2
+            and route.request.post_data_buffer
+            and b"perdue" in route.request.post_data_buffer
+        ):
+            lost.append(route.fetch().text())  # stored, but the phone never hears
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/reports", lose_answers)
+    page.goto(city.url + "/signalements")
+    page.wait_for_function(READY, timeout=TIMEOUT)
+    box = page.locator("#report-map").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 3, box["y"] + box["height"] / 3)
+    page.get_by_label("Catégorie", exact=True).select_option("autre")
+    page.get_by_label("Description").fill("Réponse perdue une fois")
+    page.get_by_label("Photo (facultatif)").set_input_files(
+        {"name": "photo.png", "mimeType": "image/png", "buffer": png(40, 30)}
+    )
+    send = page.get_by_role("button", name="Envoyer le signalement")
+    send.click()
+    expect(page.locator("#report-error")).to_contain_text("Le serveur ne répond pas")
+    # unchanged: the same id and photo → the stored report, no duplicate
+    page.unroute("**/api/reports")
+    send.click()
+    expect(page.locator("#report-ok")).to_contain_text("Merci", timeout=30_000)
+
+    page.route("**/api/reports", lose_answers)
+    page.mouse.click(box["x"] + box["width"] / 3, box["y"] + box["height"] / 3)
+    page.get_by_label("Catégorie", exact=True).select_option("autre")
+    page.get_by_label("Description").fill("Deuxième réponse perdue")
+    send.click()
+    expect(page.locator("#report-error")).to_contain_text("Le serveur ne répond pas")
+    page.get_by_label("Description").fill("Deuxième réponse perdue, corrigée")
+    page.unroute("**/api/reports")
+    send.click()
+    expect(page.locator("#report-ok")).to_contain_text("Merci", timeout=30_000)
+    assert len(lost) == 2
+    with open_store(city.db, create=False) as store:
+        texts = [r.description for r in store.list_reports(hidden=None, limit=None)]
+    assert texts.count("Réponse perdue une fois") == 1
+    assert texts.count("Deuxième réponse perdue") == 1
+    assert texts.count("Deuxième réponse perdue, corrigée") == 1
+
+
+def test_contest_retry_after_a_lost_answer_and_an_edit(browser, city) -> None:
+    """The contest form, like the report form: unchanged after a lost answer,
+    the same contest; edited, a new one (never a 409 until reload)."""
+    with open_store(city.db, create=False) as store:
+        fid = store.query_features("batiments", limit=1).batch.column("fid")[0]
+        version = store.get_dataset("batiments").current_version
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="fr-FR"
+    )
+    lost: list[str] = []
+
+    def lose_answers(route) -> None:
+        if route.request.method == "POST" and len(lost) < 2:
+            lost.append(route.fetch().text())  # stored, but the phone never hears
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    try:
+        page = context.new_page()
+        url = f"{city.url}/signalements/contester?jeu=batiments&objet={fid}&version={version}"
+        page.goto(url)
+        page.route("**/contest", lose_answers)
+        send = page.get_by_role("button", name="Envoyer")
+        page.get_by_label("Commentaire").fill("Avis perdu puis renvoyé")
+        send.click()
+        expect(page.locator("#report-error")).to_contain_text(
+            "Le serveur ne répond pas"
+        )
+        page.unroute("**/contest")
+        send.click()
+        expect(page.locator("#report-ok")).to_contain_text("Merci", timeout=30_000)
+        page.route("**/contest", lose_answers)
+        page.get_by_label("Commentaire").fill("Avis perdu")
+        send.click()
+        expect(page.locator("#report-error")).to_contain_text(
+            "Le serveur ne répond pas"
+        )
+        page.get_by_label("Commentaire").fill("Avis perdu, puis corrigé")
+        page.unroute("**/contest")
+        send.click()
+        expect(page.locator("#report-ok")).to_contain_text("Merci", timeout=30_000)
+    finally:
+        context.close()
+    assert len(lost) == 2
+    with open_store(city.db, create=False) as store:
+        texts = [
+            r.description
+            for r in store.list_reports(dataset="batiments", hidden=None, limit=None)
+        ]
+    for text in ("Avis perdu puis renvoyé", "Avis perdu", "Avis perdu, puis corrigé"):
+        assert texts.count(text) == 1, (text, texts)

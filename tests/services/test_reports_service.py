@@ -12,6 +12,7 @@ import pytest
 
 from quartier import access
 from quartier.access import Principal
+from quartier.domain import AccessLevel, Dataset
 from quartier.domain.accounts import Role
 from quartier.domain.reports import DEFAULT_CATEGORIES, ReportStatus
 from quartier.domain.workspace import Workspace
@@ -86,8 +87,10 @@ def test_position_is_checked_against_the_city(store):
     )
     with pytest.raises(InvalidInput, match="outside"):
         service.file_report(store, Principal(), _new(lon=20.0), [], cats=CATS)
-    with pytest.raises(InvalidInput, match="lon, lat"):
+    with pytest.raises(InvalidInput, match="^lon: give both"):
         service.file_report(store, Principal(), _new(lon=None), [], cats=CATS)
+    with pytest.raises(InvalidInput, match="lon, lat"):
+        service.file_report(store, Principal(), _new(lon=None, lat=None), [], cats=CATS)
     with pytest.raises(InvalidInput, match="description"):
         service.file_report(store, Principal(), _new(description=""), [], cats=CATS)
     with pytest.raises(InvalidInput, match="photos"):
@@ -113,6 +116,29 @@ def test_access_rules_for_reports():
     )
 
 
+def test_contest_handler_is_decided_in_access():
+    """The dataset's steward handles its contests, else its producer; the
+    handler's staff must also be able to read the dataset."""
+    stewarded = Dataset(slug="a", title="A", producer="ong", steward="ville")
+    produced = Dataset(slug="b", title="B", producer="ville")
+    orphan = Dataset(slug="c", title="C")
+    assert access.contest_handler(stewarded) == "ville"
+    assert access.contest_handler(produced) == "ville"
+    assert access.contest_handler(orphan) == ""
+    assert access.can_handle_contests(MOD, stewarded)
+    assert access.can_handle_contests(MOD, produced)
+    assert not access.can_handle_contests(MOD, orphan)
+    assert access.can_handle_contests(ADMIN, orphan)
+    ong = Principal("awa", roles={"ong": Role.STEWARD})
+    assert not access.can_handle_contests(ong, stewarded)
+    assert not access.can_handle_contests(VIEWER, stewarded)
+    secret = Dataset(
+        slug="d", title="D", producer="ong", steward="ville",
+        access=AccessLevel.CONFIDENTIAL,
+    )  # fmt: skip
+    assert access.can_handle_contests(MOD, secret) == access.can_read(MOD, secret)
+
+
 def test_photo_metadata_is_stripped():
     kind, clean = photos.strip(jpeg_with_exif())
     assert kind == "image/jpeg" and GPS_MARK.encode() not in clean
@@ -131,6 +157,46 @@ def test_photo_metadata_is_stripped():
     for bad in (b"<svg/>", b"GIF89a", png()[:20], b"\xff\xd8\xff\xe1\x00"):
         with pytest.raises(InvalidInput):
             photos.strip(bad)
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+
+
+def test_jpeg_trailing_image_and_scan_metadata_are_dropped():
+    """A second image after the first end-of-image (an MPF preview, a
+    thumbnail) carries its own EXIF GPS block; so may an APP1 between the
+    scans of a progressive JPEG. Neither is kept."""
+    exif = _segment(0xE1, b"Exif\x00\x00" + GPS_MARK.encode())
+    scan = _segment(0xDA, b"\x01\x02") + b"pix\xff\x00els\xff\xd0more"
+    main = jpeg_with_exif()
+    preview = b"\xff\xd8" + exif + scan + b"\xff\xd9"
+    kind, clean = photos.strip(main + preview)
+    assert kind == "image/jpeg" and GPS_MARK.encode() not in clean
+    assert clean == photos.strip(main)[1] and clean.endswith(b"\xff\xd9")
+    progressive = (
+        b"\xff\xd8"
+        + _segment(0xDB, b"\x00\x01")
+        + scan
+        + exif
+        + _segment(0xFE, NAME_MARK)
+        + _segment(0xC4, b"\x00\x02")
+        + scan
+        + b"\xff\xd9"
+        + b"trailer "
+        + GPS_MARK.encode()
+    )
+    kind, clean = photos.strip(progressive)
+    assert GPS_MARK.encode() not in clean and NAME_MARK not in clean
+    assert clean == (
+        b"\xff\xd8" + _segment(0xDB, b"\x00\x01") + scan
+        + _segment(0xC4, b"\x00\x02") + scan + b"\xff\xd9"
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="damaged"):
+        photos.strip(b"\xff\xd8" + scan)  # cut off before its end
+
+
+NAME_MARK = b"Maison-Awa"
 
 
 def test_token_bucket_refills_per_key():

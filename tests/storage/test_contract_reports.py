@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pyarrow as pa
 import pytest
+import shapely
 
+from quartier.domain import Dataset, Field, FieldType
 from quartier.domain.reports import (
     Report,
     ReportEvent,
@@ -50,8 +53,11 @@ def test_add_get_and_retry(reports):
     assert [(p.n, p.content_type, p.size) for p in stored.photos] == [
         (1, "image/png", 9)
     ]
-    again, new = reports.add_report(report(), [("image/png", b"other")])
+    again, new = reports.add_report(report(), [("image/png", b"png-bytes")])
     assert not new and again == stored
+    for photos in ([("image/png", b"other")], [], [("image/png", b"png-bytes")] * 2):
+        with pytest.raises(Conflict):  # a retry never changes the photos
+            reports.add_report(report(), photos)
     assert reports.get_report_photo(A, 1) == ("image/png", b"png-bytes")
     with pytest.raises(Conflict):
         reports.add_report(report(description="autre chose"))
@@ -151,3 +157,73 @@ def test_list_and_count_filter_in_sql(reports):
         "wrong": 1
     }
     assert reports.count_reports(kind=ReportKind.REPORT, hidden=None) == {"received": 2}
+    assert reports.count_reports(hidden=None, organisations=["regie"]) == {
+        "received": 1
+    }
+    assert reports.count_reports(organisations=[]) == {}
+
+
+def test_event_is_written_only_if_the_report_is_still_as_read(reports):
+    """Two moderators read "received" at once: one records "resolved", the
+    other's "rejected" (checked against the stale read) is refused and
+    nothing of it is written. Hide/show the same."""
+    reports.add_report(report())
+
+    def status(to: ReportStatus, at: str) -> ReportEvent:
+        return ReportEvent(at=at, action="status", status=to, actor="m")
+
+    first = reports.add_report_event(
+        A,
+        status(ReportStatus.RESOLVED, "2026-11-26T11:00:00Z"),
+        expect_status=ReportStatus.RECEIVED,
+    )
+    assert first.status is ReportStatus.RESOLVED
+    with pytest.raises(Conflict):
+        reports.add_report_event(
+            A,
+            status(ReportStatus.REJECTED, "2026-11-26T11:00:01Z"),
+            expect_status=ReportStatus.RECEIVED,
+        )
+    hide = ReportEvent(
+        at="2026-11-26T12:00:00Z", action="hidden", status=ReportStatus.RESOLVED
+    )
+    assert reports.add_report_event(A, hide, expect_hidden=False).hidden
+    with pytest.raises(Conflict):
+        reports.add_report_event(
+            A, hide, expect_status=ReportStatus.RESOLVED, expect_hidden=False
+        )
+    with pytest.raises(NotFound):
+        reports.add_report_event(B, hide, expect_hidden=False)
+    stored = reports.get_report(A)
+    assert stored.status is ReportStatus.RESOLVED and stored.hidden
+    assert [e.action for e in reports.list_report_events(A)] == [
+        "created",
+        "status",
+        "hidden",
+    ]
+
+
+def _points(store, slug: str, names: list[str]) -> None:
+    geoms = [shapely.Point(15.3 + i / 100, -4.4).wkb for i in range(len(names))]
+    batch = pa.record_batch(
+        {"geometry": pa.array(geoms, pa.binary()), "nom": pa.array(names)}
+    )
+    store.write_version(slug, [batch], fields=[Field("nom", FieldType.TEXT)])
+
+
+def test_feature_exists_in_a_given_version(reports):
+    """A contest names the version a resident saw: the feature must have been
+    part of that version, even if it is gone since."""
+    reports.create_dataset(Dataset(slug="marches", title="Marchés"))
+    _points(reports, "marches", ["a", "b", "c"])
+    first = [r["fid"] for b in reports.read_batches("marches") for r in b.to_pylist()]
+    _points(reports, "marches", ["a", "b"])  # version 2: "c" is gone
+    now = {r["fid"] for b in reports.read_batches("marches") for r in b.to_pylist()}
+    (gone,) = set(first) - now
+    assert reports.feature_exists("marches", gone, version=1)
+    assert not reports.feature_exists("marches", gone, version=2)
+    assert not reports.feature_exists("marches", gone)  # the current one
+    kept = sorted(now)[0]
+    assert all(reports.feature_exists("marches", kept, version=v) for v in (1, 2))
+    for fid, version in ((999, 1), (kept, 3), (kept, 0), (10**20, 1), (-(2**64), 2)):
+        assert not reports.feature_exists("marches", fid, version=version)

@@ -4,10 +4,14 @@ organisation, hiding, an append-only history, and the rate limit."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import threading
 from collections.abc import Iterator
 
 import pytest
-from apiutil import city
+from apiutil import city, write
 from fastapi.testclient import TestClient
 from reportutil import (
     CATEGORIES,
@@ -62,6 +66,9 @@ def test_anonymous_report_is_idempotent_and_masked(api):
     assert len(client.get("/api/reports").json()["reports"]) == 1
     conflict = _file(client, rid, description="autre chose")
     assert conflict.status_code == 409
+    other = ("IMG_0002.png", png(), "image/png")
+    assert _file(client, rid, photos=[other]).status_code == 409
+    assert _file(client, rid).status_code == 409  # the photo left out
     # the photo: stripped of EXIF and comment, served as a sandboxed download
     p = client.get(f"/api/reports/{rid}/photos/1")
     assert p.status_code == 200
@@ -285,3 +292,184 @@ def test_signed_in_browser_needs_the_csrf_token(api):
     r = _file(client, rid, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201 and r.json()["reporter"] == "benevole"
     assert store.get_report(rid).reporter == "benevole"
+
+
+def test_contest_checks_the_feature_in_its_version_and_the_position(api):
+    """A contest names a feature of the version seen on the map (checked for
+    older versions too), a fid in the 64-bit range, both coordinates or
+    neither; hidden contests still count."""
+    client, headers, store = api
+    write(store, "marches", 3, "MARCHES")  # version 2: two features retired
+    old = {r["fid"] for b in store.read_batches("marches", version=1) for r in b.to_pylist()}  # fmt: skip
+    now = {r["fid"] for b in store.read_batches("marches") for r in b.to_pylist()}
+    gone = max(old - now)
+
+    def contest(fid, version, **extra):
+        data = {"id": new_id(), "verdict": "wrong", "dataset_version": str(version)}
+        return client.post(
+            f"/api/datasets/marches/features/{fid}/contest", data=data | extra
+        )
+
+    assert contest(gone, 1).status_code == 201  # it was there in version 1
+    for fid, version in ((gone, 2), (999, 1), ("99999999999999999999", 1)):
+        r = contest(fid, version)
+        assert r.status_code == 400, (fid, version, r.text)
+        assert "feature_id" in r.json()["description"]
+    assert contest("99999999999999999999", 2).status_code == 400
+    for given, missing in (({"lon": "15.34"}, "lat"), ({"lat": "-4.41"}, "lon")):
+        r = contest(min(now), 2, **given)
+        assert r.status_code == 400 and missing in r.json()["description"], r.text
+    placed = contest(min(now), 2, lon="15.34", lat="-4.41")
+    assert placed.status_code == 201 and placed.json()["lat"] == -4.41
+    # the portal's contest form refuses the same before the resident types
+    form_url = "/signalements/contester?jeu=marches&objet={}&version={}"
+    assert client.get(form_url.format(gone, 1)).status_code == 200
+    for fid, version, extra in (
+        (gone, 2, ""),
+        (999, 1, ""),
+        (min(now), 3, ""),
+        (min(now), 2, "&lon=15.34"),
+    ):
+        r = client.get(form_url.format(fid, version) + extra)
+        assert r.status_code == 400, (fid, version, extra)
+    # a hidden contest is listed to its handlers, and counted alike
+    agent = headers["agent"]
+    rid = placed.json()["id"]
+    hide = client.post(f"/api/reports/{rid}/hide", json={}, headers=agent)
+    assert hide.status_code == 200 and hide.json()["hidden"] is True
+    body = client.get("/api/datasets/marches/contests", headers=agent).json()
+    assert len(body["contests"]) == 2 and body["counts"] == {"wrong": 2}
+    assert (
+        "« C&#39;est faux ici » 2"
+        in client.get("/catalogue/marches", headers=agent).text
+    )
+
+
+def test_concurrent_moderators_cannot_both_close_a_report(api):
+    """Two moderators each read "received" and send a closing status at once:
+    exactly one is recorded, the other gets 409; the history never shows a
+    transition the rules forbid."""
+    client, headers, store = api
+    rid = new_id()
+    _file(client, rid)
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+    original, waited = store.get_report, set()
+
+    def slow_read(report_id):  # both first reads happen before either write
+        found = original(report_id)
+        me = threading.get_ident()
+        if me != threading.main_thread().ident and me not in waited:
+            waited.add(me)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=5)
+        return found
+
+    store.get_report = slow_read
+    try:
+        bodies = (
+            {"status": "resolved", "note": "ok"},
+            {"status": "rejected", "note": "non"},
+        )
+        threads = [
+            threading.Thread(
+                target=lambda b=b: results.append(
+                    client.post(
+                        f"/api/reports/{rid}/status", json=b, headers=headers["agent"]
+                    ).status_code
+                )
+            )
+            for b in bodies
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        del store.get_report
+    assert sorted(results) == [200, 409]
+    steps = [h["status"] for h in client.get(f"/api/reports/{rid}").json()["history"]]
+    assert len(steps) == 2 and steps[0] == "received"
+
+
+#: the start of a multipart photo part, whose bytes then never end
+PART = (
+    b'--x\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"'
+    b"\r\nContent-Type: image/jpeg\r\n\r\n"
+)
+
+
+def _raw_post(app, path: str, headers: dict[str, str], chunk: bytes | None):
+    """POST straight to the ASGI app, the body a photo part of endless
+    ``chunk``s (None: an empty body); (status, JSON body, chunks read)."""
+    read = 0
+
+    async def receive():
+        nonlocal read
+        read += 1
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        body = PART + chunk if read == 1 else chunk
+        return {"type": "http.request", "body": body, "more_body": True}
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("10.0.0.9", 1234),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(
+        m.get("body", b"") for m in sent if m["type"] == "http.response.body"
+    )
+    return start["status"], json.loads(body), read
+
+
+MULTIPART = {"content-type": "multipart/form-data; boundary=x"}
+UPLOAD_PATHS = ("/api/reports", "/api/datasets/marches/features/1/contest")
+
+
+def test_oversized_anonymous_upload_is_refused_before_its_body_is_read(api):
+    client, _, _ = api
+    for path in UPLOAD_PATHS:
+        declared = MULTIPART | {"content-length": str(30 * 2**20)}
+        status, body, read = _raw_post(client.app, path, declared, b"x" * 2**16)
+        assert (status, read) == (413, 0), (path, body)
+        assert body["code"] == "TooLarge"
+        # no declared length: cut off once past the cap (3 × 8 MB + 1 MB)
+        status, body, read = _raw_post(client.app, path, MULTIPART, b"x" * 2**20)
+        assert status == 413 and read <= 26, (path, read, body)
+    # within the cap, the photos' number and sizes are checked before reading
+    photo = ("a.png", png(), "image/png")
+    r = _file(client, new_id(), photos=[photo] * 4)
+    assert r.status_code == 400 and "at most 3" in r.json()["description"]
+
+
+def test_rate_limit_answers_before_the_body_is_parsed(store):
+    city(store)
+    app = make_client(
+        store, report_categories=CATEGORIES, rate_limit_per_minute=1, rate_limit_burst=1
+    ).app
+    for path in UPLOAD_PATHS:
+        bucket = app.state.ctx.extras.pop("ratelimit:reports", None)
+        assert path == UPLOAD_PATHS[0] or bucket is not None
+        first, _, _ = _raw_post(app, path, MULTIPART, None)  # spends the token
+        assert first in (400, 422)
+        headers = MULTIPART | {"content-length": str(20 * 2**20)}
+        status, body, read = _raw_post(app, path, headers, b"x" * 2**16)
+        assert (status, read) == (429, 0), (path, body)
+        assert "trop de requêtes" in body["description"]

@@ -4,7 +4,9 @@ A phone's photo carries EXIF (often the GPS position of the resident's home,
 the device, the time) and XMP: personal data. The pixels are kept as they
 are; every metadata segment or chunk is dropped by rewriting the file's
 container — no image library, no re-encoding, so quality is not lost and
-nothing is decoded on the server. The type is read from the bytes, never
+nothing is decoded on the server. A JPEG ends at its first end-of-image
+marker: a second image or trailer appended after it (phones add previews
+with their own EXIF) is dropped. The type is read from the bytes, never
 from the name or the declared content type.
 
 >>> strip(b"\\xff\\xd8\\xff\\xe1\\x00\\x04GP\\xff\\xda\\x00\\x02xx\\xff\\xd9")
@@ -43,8 +45,15 @@ def strip(data: bytes, what: str = "photo") -> tuple[str, bytes]:
 
 
 def _jpeg(data: bytes) -> bytes:
+    """Segments up to the first end-of-image marker (EOI), without metadata.
+
+    Everything after EOI is dropped: phones append a second image (an MPF
+    preview, a thumbnail) or a trailer there, each with its own EXIF. The
+    segments between the scans of a progressive JPEG are walked too, and
+    their APPn/COM metadata dropped like those before the first scan."""
     out = [b"\xff\xd8"]
     i = 2
+    scanned = False
     while True:
         if data[i] != 0xFF:
             raise ValueError("no marker")
@@ -52,11 +61,11 @@ def _jpeg(data: bytes) -> bytes:
         if marker == 0xFF:  # fill byte
             i += 1
             continue
-        if marker == 0xDA:  # start of scan: the image data to the end
-            out.append(data[i:])
+        if marker == 0xD9:  # end of image: whatever follows is dropped
+            if not scanned:
+                raise ValueError("no image data")
+            out.append(b"\xff\xd9")
             return b"".join(out)
-        if marker == 0xD9:
-            raise ValueError("no image data")
         (length,) = struct.unpack(">H", data[i + 2 : i + 4])
         if length < 2 or i + 2 + length > len(data):
             raise ValueError("bad segment length")
@@ -64,6 +73,24 @@ def _jpeg(data: bytes) -> bytes:
         if not (marker == 0xFE or (is_app and marker not in _JPEG_KEEP_APP)):
             out.append(data[i : i + 2 + length])
         i += 2 + length
+        if marker == 0xDA:  # start of scan: its entropy-coded data follows
+            end = _scan_end(data, i)
+            out.append(data[i:end])
+            i, scanned = end, True
+
+
+def _scan_end(data: bytes, i: int) -> int:
+    """Where the entropy-coded data starting at ``i`` ends: the next marker
+    that is not a stuffed 0xFF00, a restart marker or a fill byte."""
+    while True:
+        i = data.index(b"\xff", i)  # ValueError when the file is cut short
+        following = data[i + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            i += 2
+        elif following == 0xFF:
+            i += 1
+        else:
+            return i
 
 
 def _png(data: bytes) -> bytes:

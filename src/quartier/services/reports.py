@@ -90,6 +90,7 @@ def file_report(
     ``photos`` are (file name, bytes); their metadata is stripped."""
     report_id = check_id(new.id)
     lon = lat = None
+    _both_or_neither(new.lon, new.lat)
     if new.lon is not None and new.lat is not None:
         lon, lat = check_point(new.lon, new.lat)
         _check_extent(store, lon, lat)
@@ -98,14 +99,11 @@ def file_report(
     description = _text("description", new.description, MAX_TEXT)
     name = _text("name", new.name, 100)
     contact = _text("contact", new.contact, 200)
-    if len(photos) > MAX_PHOTOS:
-        raise InvalidInput(f"photos: at most {MAX_PHOTOS} photos per report")
-    clean = []
-    for i, (filename, data) in enumerate(photos, start=1):
-        label = f"photos[{i}] ({Path(filename).name[:80]})"
-        if len(data) > MAX_PHOTO_BYTES:
-            raise InvalidInput(f"{label}: larger than {MAX_PHOTO_BYTES // 2**20} MB")
-        clean.append(photo_files.strip(data, label))
+    check_photo_sizes([(filename, len(data)) for filename, data in photos])
+    clean = [
+        photo_files.strip(data, _photo_label(i, filename))
+        for i, (filename, data) in enumerate(photos, start=1)
+    ]
     if new.dataset is None:
         kind, category = ReportKind.REPORT, new.category
         org = _category(cats, new.category)
@@ -115,7 +113,7 @@ def file_report(
     else:
         kind, category = ReportKind.CONTEST, ""
         ds, contest = _contest(store, who, new)
-        org = ds.steward or ds.producer or ""
+        org = access.contest_handler(ds)
     report = Report(
         id=report_id,
         kind=kind,
@@ -131,6 +129,23 @@ def file_report(
         **contest,
     )
     return store.add_report(report, clean)
+
+
+def check_photo_sizes(photos: list[tuple[str, int | None]]) -> None:
+    """At most :data:`MAX_PHOTOS` photos of :data:`MAX_PHOTO_BYTES` each,
+    given (file name, size) — checked before the bytes are read."""
+    if len(photos) > MAX_PHOTOS:
+        raise InvalidInput(f"photos: at most {MAX_PHOTOS} photos per report")
+    for i, (filename, size) in enumerate(photos, start=1):
+        if size is not None and size > MAX_PHOTO_BYTES:
+            raise InvalidInput(
+                f"{_photo_label(i, filename)}: larger than "
+                f"{MAX_PHOTO_BYTES // 2**20} MB"
+            )
+
+
+def _photo_label(i: int, filename: str) -> str:
+    return f"photos[{i}] ({Path(filename).name[:80]})"
 
 
 def change_status(
@@ -152,7 +167,9 @@ def change_status(
         actor=who.label,
         organisation=report.organisation,
     )
-    return store.add_report_event(report.id, event)
+    # the transition was checked against what was read: written only if the
+    # report is still in that state (two moderators at once → one 409)
+    return store.add_report_event(report.id, event, expect_status=report.status)
 
 
 def set_hidden(
@@ -172,7 +189,10 @@ def set_hidden(
         actor=who.label,
         organisation=report.organisation,
     )
-    return store.add_report_event(report.id, event)
+    # the event repeats the status read: both must still hold when written
+    return store.add_report_event(
+        report.id, event, expect_status=report.status, expect_hidden=report.hidden
+    )
 
 
 def readable(store: SqlStore, who: Principal, report_id: str) -> Report:
@@ -303,6 +323,47 @@ def _check_extent(store: SqlStore, lon: float, lat: float) -> None:
         )
 
 
+def check_contest_target(
+    store: SqlStore,
+    ds: Dataset,
+    feature_id: str,
+    version: int,
+    lon: float | None = None,
+    lat: float | None = None,
+) -> int:
+    """What a contest names, checked: a version of ``ds``, a feature of that
+    version, both coordinates or neither; the feature id."""
+    if not 1 <= version <= ds.current_version:
+        raise InvalidInput(
+            f"dataset_version: {ds.slug!r} has versions 1 to {ds.current_version}"
+        )
+    _both_or_neither(lon, lat)
+    return check_feature(store, ds, feature_id, version)
+
+
+def _both_or_neither(lon: float | None, lat: float | None) -> None:
+    if (lon is None) != (lat is None):
+        missing = "lat" if lat is None else "lon"
+        raise InvalidInput(f"{missing}: give both lon and lat, or neither")
+
+
+def check_feature(store: SqlStore, ds: Dataset, feature_id: str, version: int) -> int:
+    """The id of a feature that was part of ``version`` of ``ds``, else
+    InvalidInput naming ``feature_id`` (a contest of an older version names
+    a feature that version had, even if it is gone since)."""
+    text = feature_id.strip()
+    if not text.lstrip("-").isdigit() or len(text) > 20:
+        raise InvalidInput(f"feature_id: {text[:40]!r} is not a feature id")
+    fid = int(text)
+    if not -(2**63) <= fid < 2**63:
+        raise InvalidInput(f"feature_id: {text} is out of range (64-bit integer)")
+    if not store.feature_exists(ds, fid, version=version):
+        raise InvalidInput(
+            f"feature_id: no feature {fid} in version {version} of {ds.slug!r}"
+        )
+    return fid
+
+
 def _contest(
     store: SqlStore, who: Principal, new: NewReport
 ) -> tuple[Dataset, dict[str, Any]]:
@@ -315,21 +376,10 @@ def _contest(
     except ValueError:
         raise InvalidInput("verdict: 'correct' or 'wrong'") from None
     version = new.dataset_version or 0
-    if not 1 <= version <= ds.current_version:
-        raise InvalidInput(
-            f"dataset_version: {ds.slug!r} has versions 1 to {ds.current_version}"
-        )
-    fid = (new.feature_id or "").strip()
-    if not fid.lstrip("-").isdigit():
-        raise InvalidInput(f"feature_id: {fid!r} is not a feature id")
-    if version == ds.current_version:
-        try:
-            store.get_feature(ds, int(fid), columns=[])
-        except NotFound:
-            raise InvalidInput(f"feature_id: no feature {fid} in {ds.slug!r}") from None
+    fid = check_contest_target(store, ds, new.feature_id or "", version)
     return ds, {
         "dataset": ds.slug,
-        "feature_id": fid,
+        "feature_id": str(fid),
         "dataset_version": version,
         "verdict": verdict.value,
     }

@@ -449,6 +449,18 @@ class GeoPackageStore(SqlStore):
             )
         return _to_batch(rows, fields, spatial) if rows else None
 
+    def _api_has_fid(self, table: str, fid: int, at: int | None) -> bool:
+        sql, params = f"SELECT 1 FROM {q(table)} WHERE fid = ?", [fid]
+        if at is not None:
+            sql += (
+                f" AND {VERSION_COL} <= ? UNION ALL SELECT 1 FROM "
+                f"{q(history_table(table))} WHERE fid = ? AND {VERSION_COL} <= ? "
+                f"AND {VERSION_TO_COL} > ?"
+            )
+            params += [at, fid, at, at]
+        with self.read_engine.connect() as conn:
+            return _raw(conn).execute(sql + " LIMIT 1", params).fetchone() is not None
+
     @staticmethod
     def _api_bbox_filters(request: PageRequest) -> list[tuple[str, list[Any]]]:
         """The R-tree prefilter (when it pays) and the exact intersects test.

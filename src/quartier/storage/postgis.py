@@ -363,6 +363,16 @@ class PostGISStore(SqlStore):
         )
         return _to_batch(rows, fields, spatial) if rows else None
 
+    def _api_has_fid(self, table: str, fid: int, at: int | None) -> bool:
+        sql, params = f"SELECT 1 FROM {q(table)} WHERE fid = %s", [fid]
+        if at is not None:
+            sql += (
+                f" AND {VERSION_COL} <= %s UNION ALL SELECT 1 FROM {hist(table)} "
+                f"WHERE fid = %s AND {VERSION_COL} <= %s AND {VERSION_TO_COL} > %s"
+            )
+            params += [at, fid, at, at]
+        return bool(self._api_fetch(sql + " LIMIT 1", params, page=False))
+
     @staticmethod
     def _api_columns(fields: list[Field], spatial: bool) -> str:
         cols = ["fid"] + (["ST_AsBinary(geom)"] if spatial else [])

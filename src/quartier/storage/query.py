@@ -243,6 +243,18 @@ class QueryMixin:
             raise NotFound(f"no feature {fid} in dataset {ds.slug!r}")
         return batch
 
+    def feature_exists(
+        self, dataset: Dataset | str, fid: int, *, version: int | None = None
+    ) -> bool:
+        """Was feature ``fid`` part of ``version`` (default: the current one)?
+        False for an unknown version or a fid out of the 64-bit range."""
+        ds = self.get_dataset(dataset) if isinstance(dataset, str) else dataset
+        at = ds.current_version if version is None else version
+        if not (1 <= at <= ds.current_version and -(2**63) <= fid < 2**63):
+            return False
+        table = ds.table_name or ds.slug
+        return self._api_has_fid(table, fid, None if at == ds.current_version else at)
+
     # ------------------------------------------------------ backend hooks
     def _api_dialect(self) -> Dialect:
         raise NotImplementedError
@@ -254,6 +266,10 @@ class QueryMixin:
     def _api_feature(
         self, table: str, fields: list[Field], spatial: bool, fid: int
     ) -> pa.RecordBatch | None:
+        raise NotImplementedError
+
+    def _api_has_fid(self, table: str, fid: int, at: int | None) -> bool:
+        """Is ``fid`` in the current table (``at`` None) or in version ``at``?"""
         raise NotImplementedError
 
 

@@ -43,8 +43,8 @@ class ReportsMixin:
     ) -> tuple[Report, bool]:
         """Store a report, its photos and its "created" event; (stored, new).
 
-        The same id again for the same request is no change; for another
-        request, a conflict.
+        The same id again for the same request (the same fields and the
+        same photos, by hash) is no change; for another request, a conflict.
         """
         photos = list(photos)
         try:
@@ -61,7 +61,10 @@ class ReportsMixin:
             found = row.first()
             if found is not None:
                 stored = _report(found, ())
-                if not stored.same_request(report):
+                same_photos = _photo_hashes(conn, report.id) == [
+                    hashlib.sha256(data).hexdigest() for _, data in photos
+                ]
+                if not (stored.same_request(report) and same_photos):
                     raise Conflict(f"a different report with id {report.id!r} exists")
                 new = False
             else:
@@ -118,29 +121,57 @@ class ReportsMixin:
         *,
         kind: ReportKind | None = None,
         dataset: str | None = None,
+        organisations: Iterable[str] | None = None,
         hidden: bool | None = False,
     ) -> dict[str, int]:
-        """Reports by status (contests: by verdict) matching the filters."""
+        """Reports by status (contests: by verdict) matching the filters,
+        which mean what they mean for :meth:`list_reports`."""
         column = _R.c.verdict if kind is ReportKind.CONTEST else _R.c.status
         query = _filtered(
             sa.select(column, sa.func.count()),
             kind=kind,
             dataset=dataset,
+            organisations=organisations,
             hidden=hidden,
         ).group_by(column)
         with self._read() as conn:
             return {str(k): int(n) for k, n in conn.execute(query)}
 
-    def add_report_event(self, report_id: str, event: ReportEvent) -> Report:
+    def add_report_event(
+        self,
+        report_id: str,
+        event: ReportEvent,
+        *,
+        expect_status: ReportStatus | None = None,
+        expect_hidden: bool | None = None,
+    ) -> Report:
         """Append ``event`` to the history; the report mirrors its status
-        (and, for "hidden"/"shown", its visibility)."""
+        (and, for "hidden"/"shown", its visibility).
+
+        With ``expect_status`` / ``expect_hidden``, the report must still be
+        in that state when it is written (one conditional UPDATE): a
+        Conflict if another change came first, and nothing is written."""
         with self._write() as conn:
             values: dict[str, Any] = {"status": event.status.value, "updated": event.at}
             if event.action in ("hidden", "shown"):
                 values["hidden"] = event.action == "hidden"
-            done = conn.execute(_R.update().where(_R.c.id == report_id).values(values))
+            where = _R.c.id == report_id
+            if expect_status is not None:
+                where &= _R.c.status == expect_status.value
+            if expect_hidden is not None:
+                where &= _R.c.hidden == expect_hidden
+            done = conn.execute(_R.update().where(where).values(values))
             if done.rowcount == 0:
-                raise NotFound(f"no report {report_id!r}")
+                found = conn.execute(
+                    sa.select(_R.c.status, _R.c.hidden).where(_R.c.id == report_id)
+                ).first()
+                if found is None:
+                    raise NotFound(f"no report {report_id!r}")
+                raise Conflict(
+                    f"report {report_id!r} changed meanwhile (now "
+                    f"{found[0]}{', hidden' if found[1] else ''}): reload it "
+                    "and try again"
+                )
             _append(conn, report_id, event)
         return self.get_report(report_id)
 
@@ -270,6 +301,14 @@ def _filtered(
             _R.c.lon.between(bbox[0], bbox[2]) & _R.c.lat.between(bbox[1], bbox[3])
         )
     return query
+
+
+def _photo_hashes(conn: sa.Connection, report_id: str) -> list[str]:
+    p = s.report_photos
+    rows = conn.execute(
+        sa.select(p.c.sha256).where(p.c.report_id == report_id).order_by(p.c.n)
+    )
+    return [str(h) for (h,) in rows]
 
 
 def _photos(conn: sa.Connection, ids: list[str]) -> dict[str, tuple[Photo, ...]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi import Form as FormField
 from fastapi.responses import Response
 from pydantic import Field
@@ -21,10 +21,18 @@ from quartier.domain.reports import Report, ReportKind, ReportStatus
 from quartier.errors import InvalidInput, NotFound
 from quartier.services import reports as service
 from quartier.web.api_common import MAX_INT, Body, Caller, Ctx, Slug
-from quartier.web.ratelimit import rate_limited
+from quartier.web.ratelimit import guarded_route
 from quartier.web.responses import GeoJSONResponse, JSONResponse
 
 router = APIRouter(prefix="/api", tags=["Reports"], default_response_class=JSONResponse)
+#: anyone's uploads: rate limit and size cap checked before the body is read
+#: (the photos, plus room for the text fields and the multipart framing)
+MAX_BODY = service.MAX_PHOTOS * service.MAX_PHOTO_BYTES + 2**20
+uploads = APIRouter(
+    tags=["Reports"],
+    default_response_class=JSONResponse,
+    route_class=guarded_route("reports", MAX_BODY),
+)
 
 Uuid = Annotated[str, FormField(min_length=32, max_length=40, description="UUID")]
 Text = Annotated[str, FormField(max_length=service.MAX_TEXT)]
@@ -80,9 +88,7 @@ def list_reports(
     )
 
 
-@router.post(
-    "/reports", status_code=201, dependencies=[Depends(rate_limited("reports"))]
-)
+@uploads.post("/reports", status_code=201)
 async def file_report(
     ctx: Ctx,
     who: Caller,
@@ -106,7 +112,7 @@ async def file_report(
         name=name,
         contact=contact,
     )
-    files = [(p.filename or "photo", await p.read()) for p in photos]
+    files = await _read_photos(photos)
     report, created = service.file_report(
         ctx.store, who, new, files, cats=_categories(ctx)
     )
@@ -178,24 +184,22 @@ def dataset_contests(
     of its features, with the version they saw, and counts by verdict."""
     access.require_signed_in(who)
     ds = access.require_read(who, ctx.store.get_dataset(slug))
-    org = ds.steward or ds.producer or ""
-    if not access.can_handle_report(who, org):
+    if not access.can_handle_contests(who, ds):
         raise NotFound(f"no contests for dataset {slug!r}")
     found = ctx.store.list_reports(
         kind=ReportKind.CONTEST, dataset=slug, hidden=None, limit=limit, offset=offset
     )
     return {
         "dataset": slug,
-        "counts": ctx.store.count_reports(kind=ReportKind.CONTEST, dataset=slug),
+        # hidden contests too, like the list
+        "counts": ctx.store.count_reports(
+            kind=ReportKind.CONTEST, dataset=slug, hidden=None
+        ),
         "contests": [service.report_view(who, r) for r in found],
     }
 
 
-@router.post(
-    "/datasets/{slug}/features/{feature_id}/contest",
-    status_code=201,
-    dependencies=[Depends(rate_limited("reports"))],
-)
+@uploads.post("/datasets/{slug}/features/{feature_id}/contest", status_code=201)
 async def contest_feature(
     ctx: Ctx,
     who: Caller,
@@ -225,13 +229,23 @@ async def contest_feature(
         dataset_version=dataset_version,
         verdict=verdict,
     )
-    files = [(p.filename or "photo", await p.read()) for p in photos]
+    files = await _read_photos(photos)
     report, created = service.file_report(ctx.store, who, new, files)
     body = service.report_view(who, report) | {"new": created}
     return JSONResponse(body, status_code=201 if created else 200)
 
 
+router.include_router(uploads)
+
+
 # ------------------------------------------------------------------ helpers
+async def _read_photos(photos: list[UploadFile]) -> list[tuple[str, bytes]]:
+    """The photos' bytes, once their number and sizes are known to be fine
+    (the parser has spooled them; nothing is read into memory before)."""
+    service.check_photo_sizes([(p.filename or "photo", p.size) for p in photos])
+    return [(p.filename or "photo", await p.read()) for p in photos]
+
+
 def _full(ctx: Any, who: Any, report: Report) -> dict[str, Any]:
     return service.report_view(who, report) | {
         "history": service.history(ctx.store, who, report)

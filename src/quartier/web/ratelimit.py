@@ -9,9 +9,12 @@ lives in the server process: a restart forgets it, several processes each
 count alone — enough to stop a flood from one phone or script; a city that
 runs many processes behind a proxy limits there too.
 
-Use it on a route as a dependency: ``Depends(rate_limited("reports"))``.
-The client address is the socket's peer (a proxy must pass the real one
-with uvicorn's ``--proxy-headers``).
+Routes that take uploads from anyone use :func:`guarded_route` as their
+route class: the limit and the declared length are checked as soon as the
+route matches, before FastAPI reads and parses the body (which it does
+before any dependency runs), and a body streamed without a length is cut
+off at the cap. The client address is the socket's peer (a proxy must pass
+the real one with uvicorn's ``--proxy-headers``).
 
 >>> bucket = TokenBucket(per_minute=60, burst=2)
 >>> bucket.take("a", at=0.0), bucket.take("a", at=0.0), bucket.take("a", at=0.0)
@@ -25,13 +28,18 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.types import Message, Receive
 
-from quartier.errors import RateLimited
+from quartier.errors import RateLimited, TooLarge
 from quartier.web.deps import client_address, context
 
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 #: forget addresses idle this long (seconds) when the table grows
 _IDLE = 3600.0
 _MAX_KEYS = 10_000
@@ -83,20 +91,59 @@ def limiter(request: Request, name: str) -> TokenBucket | None:
     return bucket  # type: ignore[no-any-return]
 
 
-def rate_limited(name: str) -> Callable[[Request], Awaitable[None]]:
-    """A route dependency that refuses a client over the limit of ``name``."""
+def check_rate(request: Request, name: str) -> None:
+    """Refuse (429, ``Retry-After``) a client over the limit of ``name``."""
+    bucket = limiter(request, name)
+    if bucket is None:
+        return
+    wait = bucket.take(client_address(request))
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise RateLimited(
+            f"trop de requêtes depuis cette adresse : réessayez dans "
+            f"{seconds} s (too many requests: retry in {seconds} s)",
+            retry_after=seconds,
+        )
 
-    async def check(request: Request) -> None:
-        bucket = limiter(request, name)
-        if bucket is None:
-            return
-        wait = bucket.take(client_address(request))
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            raise RateLimited(
-                f"trop de requêtes depuis cette adresse : réessayez dans "
-                f"{seconds} s (too many requests: retry in {seconds} s)",
-                retry_after=seconds,
-            )
 
-    return check
+def guarded_route(name: str, max_body: int) -> type[APIRoute]:
+    """A route class that, before the body is read, refuses a client over
+    the limit of bucket ``name`` (429) and a body over ``max_body`` bytes
+    (413: at once when declared, else as soon as it streams past)."""
+
+    class GuardedRoute(APIRoute):
+        def get_route_handler(
+            self,
+        ) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def guarded(request: Request) -> Response:
+                check_rate(request, name)
+                declared = request.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_body:
+                    raise TooLarge(_too_large(max_body))
+                capped = Request(request.scope, _capped(request.receive, max_body))
+                return await handler(capped)
+
+            return guarded
+
+    return GuardedRoute
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    total = 0
+
+    async def read() -> Message:
+        nonlocal total
+        message = await receive()
+        total += len(message.get("body", b""))
+        if total > limit:
+            # FastAPI turns other errors raised while parsing into a 400
+            raise HTTPException(413, _too_large(limit))
+        return message
+
+    return read
+
+
+def _too_large(limit: int) -> str:
+    return f"request body larger than {limit / 2**20:.0f} MB"

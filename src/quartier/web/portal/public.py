@@ -141,9 +141,11 @@ def dataset_page(request: Request, who: Caller, slug: str) -> HTMLResponse:
 
 def _contest_counts(store: Any, who: Any, ds: Any) -> dict[str, int] | None:
     """Residents' opinions on the features, for the dataset's staff only."""
-    if not access.can_handle_report(who, ds.steward or ds.producer or ""):
+    if not access.can_handle_contests(who, ds):
         return None
-    return store.count_reports(kind=ReportKind.CONTEST, dataset=ds.slug)  # type: ignore[no-any-return]
+    return store.count_reports(  # type: ignore[no-any-return]
+        kind=ReportKind.CONTEST, dataset=ds.slug, hidden=None
+    )
 
 
 @router.get("/charte")

@@ -61,6 +61,8 @@ STRINGS = {
     "failed": _("L'envoi a échoué (erreur %(status)s)."),
     "tooMany": _("Trop d'envois depuis cette connexion : réessayez dans un moment."),
     "see": _("Voir le signalement"),
+    "already": _("Ce signalement avait déjà été reçu."),
+    "alreadyContest": _("Votre avis avait déjà été reçu. Merci !"),
 }
 PAGE_SIZE = 50
 
@@ -124,7 +126,10 @@ def contest_page(
 ) -> HTMLResponse:
     """Confirm or contest one feature, as seen on the map (dataset version)."""
     pg = page(request, who)
-    ds = access.require_read(who, context(request).store.get_dataset(jeu))
+    store = context(request).store
+    ds = access.require_read(who, store.get_dataset(jeu))
+    # the same checks as the API, before the resident writes anything
+    service.check_contest_target(store, ds, objet, version, lon, lat)
     return render(
         pg,
         "contest.html",
@@ -162,8 +167,12 @@ def console_reports(
     request: Request,
     who: Caller,
     statut: Annotated[ReportStatus | None, Query()] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    avis: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """The queue of the reports the caller handles, with personal data."""
+    """The queue of the reports the caller handles, with personal data; the
+    reports and the contests are paged apart (``page``, ``avis``); counts
+    come from the store, not from the page shown."""
     pg = signed_in(request, who)
     store = context(request).store
     orgs = access.handled_organisations(pg.who)
@@ -173,18 +182,36 @@ def console_reports(
         )
     cats = categories(request)
     queue = store.list_reports(
-        kind=ReportKind.REPORT, status=statut, organisations=orgs, hidden=None
+        kind=ReportKind.REPORT,
+        status=statut,
+        organisations=orgs,
+        hidden=None,
+        limit=PAGE_SIZE + 1,
+        offset=(page_no - 1) * PAGE_SIZE,
+    )
+    counts = store.count_reports(
+        kind=ReportKind.REPORT, organisations=orgs, hidden=None
     )
     contests = store.list_reports(
-        kind=ReportKind.CONTEST, organisations=orgs, hidden=None
+        kind=ReportKind.CONTEST,
+        organisations=orgs,
+        hidden=None,
+        limit=PAGE_SIZE + 1,
+        offset=(avis - 1) * PAGE_SIZE,
     )
     return console(
         pg,
         "reports.html",
         "reports",
-        queue=[_row(pg, cats, r) | {"private": r} for r in queue],
-        contests=_contest_groups(pg, store, contests),
+        queue=[_row(pg, cats, r) | {"private": r} for r in queue[:PAGE_SIZE]],
+        more=len(queue) > PAGE_SIZE,
+        page_no=page_no,
+        total=counts.get(statut.value, 0) if statut else sum(counts.values()),
+        contests=_contest_groups(pg, store, contests[:PAGE_SIZE], orgs),
+        more_contests=len(contests) > PAGE_SIZE,
+        contests_page=avis,
         statuses=[(s.value, pg._(label)) for s, label in STATUS_LABELS.items()],
+        counts=counts,
         chosen=statut.value if statut else "",
     )
 
@@ -218,8 +245,11 @@ def _event(pg: Page, e: dict[str, Any], names: dict[str, str]) -> dict[str, Any]
     }
 
 
-def _contest_groups(pg: Page, store: Any, contests: list[Any]) -> list[dict[str, Any]]:
-    """Contests by dataset, with counts by verdict (readable datasets only)."""
+def _contest_groups(
+    pg: Page, store: Any, contests: list[Any], orgs: list[str] | None
+) -> list[dict[str, Any]]:
+    """A page of contests by dataset (readable datasets only), each with the
+    counts by verdict of all its contests the caller handles."""
     groups: dict[str, dict[str, Any]] = {}
     for c in contests:
         if c.dataset not in groups:
@@ -230,12 +260,15 @@ def _contest_groups(pg: Page, store: Any, contests: list[Any]) -> list[dict[str,
             groups[c.dataset] = {
                 "slug": ds.slug,
                 "title": pg.t.pick(ds.title, ds.title_en) or ds.slug,
-                "counts": {},
+                "counts": store.count_reports(
+                    kind=ReportKind.CONTEST,
+                    dataset=ds.slug,
+                    organisations=orgs,
+                    hidden=None,
+                ),
                 "items": [],
             }
-        group = groups[c.dataset]
-        group["counts"][c.verdict] = group["counts"].get(c.verdict, 0) + 1
-        group["items"].append(
+        groups[c.dataset]["items"].append(
             {"report": c, "verdict_label": pg._(VERDICT_LABELS.get(c.verdict, ""))}
         )
     return list(groups.values())

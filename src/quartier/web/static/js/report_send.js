@@ -1,5 +1,6 @@
 // Sending a report or a contest: a UUID made on the device (kept until the
-// server has it, so a retry after a lost answer never files twice), the
+// server has it, so a retry after a lost answer never files twice; a new
+// one when the resident changes what they send), the
 // photo shrunk in the browser (which also drops its EXIF: the server strips
 // metadata again), multipart to the platform API, errors for people.
 
@@ -45,7 +46,27 @@ export async function shrink(file) {
   }
 }
 
-// POST the form data; resolves to the stored report, throws an Error for people
+// One send at a time, and a retry that is really the same request: the same
+// id and the same (already shrunk) photo while nothing changed; a new id as
+// soon as a field, the place or the photo changes after a failed send (the
+// first may have been stored: its id now belongs to that content).
+export class Attempt {
+  constructor() { this.pending = null; }
+
+  // {id, photo} for these field values and this file
+  async prepare(values, file) {
+    const key = JSON.stringify([values, file ? [file.name, file.size, file.lastModified] : null]);
+    if (!this.pending || this.pending.key !== key) {
+      this.pending = { key, id: newId(), photo: file ? await shrink(file) : null };
+    }
+    return this.pending;
+  }
+
+  done() { this.pending = null; }
+}
+
+// POST the form data; resolves to the stored report, throws an Error for
+// people (with the HTTP status, when the server answered)
 export async function send(url, data, S) {
   let response;
   try {
@@ -57,10 +78,11 @@ export async function send(url, data, S) {
     throw new Error(S.network);
   }
   const body = await response.json().catch(() => null);
-  if (response.status === 429) throw new Error(S.tooMany);
+  if (response.status === 429) throw Object.assign(new Error(S.tooMany), { status: 429 });
   if (!response.ok) {
     const detail = body && body.description ? ` ${body.description}` : "";
-    throw new Error(fmt(S.failed, { status: response.status }) + detail);
+    const error = new Error(fmt(S.failed, { status: response.status }) + detail);
+    throw Object.assign(error, { status: response.status });
   }
   return body;
 }

@@ -1,9 +1,10 @@
 // /signalements: the map of reports and the "Signaler" form. A tap on the
 // map (or the GPS button) places the report; the form goes to
-// POST /api/reports with a UUID made here, kept until the server answers.
+// POST /api/reports with a UUID made here, kept until the server answers
+// (or the resident changes the report: then it is a new one).
 const version = new URL(import.meta.url).search;
 const { baseStyle, mapLocale } = await import(`./mapstyle.js${version}`);
-const { fmt, newId, send, show, shrink } = await import(`./report_send.js${version}`);
+const { Attempt, fmt, send, show } = await import(`./report_send.js${version}`);
 
 const config = JSON.parse(document.getElementById("map-config").textContent);
 const S = config.strings;
@@ -76,6 +77,28 @@ document.getElementById("report-gps").addEventListener("click", () => {
   );
 });
 
+const attempt = new Attempt();
+
+function showSent(report, message) {
+  okBox.textContent = "";
+  const link = document.createElement("a");
+  link.href = `/signalements/${encodeURIComponent(report.id)}`;
+  link.textContent = S.see;
+  okBox.append(message, " ", link);
+  okBox.hidden = false;
+}
+
+function finish(report, message) {
+  attempt.done();
+  form.reset();
+  showSent(report, message);
+  if (marker) marker.remove();
+  if (!shown.features.some((f) => f.properties.id === report.id)) {
+    shown.features.unshift(point(report));
+    map.getSource("reports").setData(shown);
+  }
+}
+
 async function submit(event) {
   event.preventDefault();
   show(errorBox, "");
@@ -84,31 +107,30 @@ async function submit(event) {
     show(errorBox, S.needPlace);
     return;
   }
-  // the same id until the server has answered: a retry is never a duplicate
-  form.dataset.reportId = form.dataset.reportId || newId();
-  const data = new FormData();
-  data.append("id", form.dataset.reportId);
-  for (const name of ["lon", "lat", "category", "description", "name", "contact"]) {
-    data.append(name, form.elements[name].value.trim());
-  }
-  const file = form.elements.photos.files[0];
-  if (file) data.append("photos", await shrink(file));
   const button = document.getElementById("report-send");
+  if (button.disabled) return;
   button.disabled = true;
   show(okBox, S.sending);
   try {
-    const report = await send("/api/reports", data, S);
-    delete form.dataset.reportId;
-    form.reset();
-    okBox.textContent = "";
-    const link = document.createElement("a");
-    link.href = `/signalements/${encodeURIComponent(report.id)}`;
-    link.textContent = S.see;
-    okBox.append(S.sent, " ", link);
-    okBox.hidden = false;
-    if (marker) marker.remove();
-    shown.features.unshift(point(report));
-    map.getSource("reports").setData(shown);
+    const fields = ["lon", "lat", "category", "description", "name", "contact"];
+    const values = fields.map((name) => form.elements[name].value.trim());
+    // the same id while nothing changed: a retry is never a duplicate
+    const { id, photo } = await attempt.prepare(values, form.elements.photos.files[0]);
+    const data = new FormData();
+    data.append("id", id);
+    fields.forEach((name, i) => data.append(name, values[i]));
+    if (photo) data.append("photos", photo);
+    try {
+      finish(await send("/api/reports", data, S), S.sent);
+    } catch (error) {
+      if (error.status !== 409) throw error;
+      // this id is already stored (an earlier send whose answer was lost)
+      const stored = await fetch(`/api/reports/${encodeURIComponent(id)}`, {
+        headers: { Accept: "application/json" }, credentials: "same-origin",
+      });
+      if (!stored.ok) throw error;
+      finish(await stored.json(), S.already);
+    }
   } catch (error) {
     show(okBox, "");
     show(errorBox, error.message);

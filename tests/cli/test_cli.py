@@ -239,6 +239,7 @@ def test_bad_file_one_line_on_stderr(tmp_path: Path, bad: Path) -> None:
 
 def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli import app, orgs_app, users_app
+    from quartier.cli_agreements import agreements_app
     from quartier.cli_analyze import analyze_app
     from quartier.cli_campaigns import campaigns_app
     from quartier.cli_forms import forms_app
@@ -250,6 +251,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"analyze {c.name}" for c in analyze_app.registered_commands}
     names |= {f"forms {c.name}" for c in forms_app.registered_commands}
     names |= {f"campaigns {c.name}" for c in campaigns_app.registered_commands}
+    names |= {f"agreements {c.name}" for c in agreements_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)

@@ -431,7 +431,11 @@ def _raw_post(app, path: str, headers: dict[str, str], chunk: bytes | None):
         "client": ("10.0.0.9", 1234),
         "server": ("testserver", 80),
     }
-    asyncio.run(app(scope, receive, send))
+    # in a thread of its own: the browser tests' Playwright may leave an event
+    # loop running in this one
+    worker = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    worker.start()
+    worker.join()
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(
         m.get("body", b"") for m in sent if m["type"] == "http.response.body"

@@ -269,7 +269,11 @@ function keepDraft() {
   clearTimeout(draftTimer);
   if (!draftId) return;
   const id = draftId;
-  draftTimer = setTimeout(() => queue.saveDraft(id, plain(doc.children[0])), 400);
+  // (a draft that cannot be kept — storage being cleared — is simply not kept)
+  draftTimer = setTimeout(
+    () => queue.saveDraft(id, plain(doc.children[0])).catch(() => {}),
+    400,
+  );
 }
 
 async function resume() {
@@ -281,7 +285,7 @@ async function resume() {
   const note = document.getElementById("wf-draft");
   note.hidden = false;
   note.querySelector("button").addEventListener("click", async () => {
-    await queue.dropDraft(draftId);
+    await queue.dropDraft(draftId).catch(() => {});
     fresh();
     render();
     note.hidden = true;
@@ -536,7 +540,7 @@ async function submitOnce() {
   calculate();
   const files = all(doc).filter((n) => n.file && relevant(n) && n.value === n.file.name).map((n) => n.file);
   clearTimeout(draftTimer);
-  if (shown) await queue.dropDraft(shown);
+  if (shown) await queue.dropDraft(shown).catch(() => {});
   document.getElementById("wf-draft").hidden = true;
   await queue.enqueue({
     id: instanceId, form: F.form_id, user, xml: xml(doc.children[0], true),

@@ -40,10 +40,20 @@ function db() {
 async function tx(mode, work, store = STORE) {
   const conn = await db();
   return new Promise((resolve, reject) => {
-    const t = conn.transaction(store, mode);
-    const result = work(t.objectStore(store));
+    let t;
+    let result;
+    try {
+      // the browser may close the connection at any time (sign-out clears
+      // the site's storage): that is a failed operation, never an uncaught one
+      t = conn.transaction(store, mode);
+      result = work(t.objectStore(store));
+    } catch (error) {
+      reject(error);
+      return;
+    }
     t.oncomplete = () => { conn.close(); resolve(result && "result" in result ? result.result : undefined); };
     t.onerror = () => { conn.close(); reject(t.error); };
+    t.onabort = () => { conn.close(); reject(t.error || new Error("transaction aborted")); };
   });
 }
 
@@ -126,7 +136,12 @@ export function sync() {
   running = (async () => {
     do {
       again = false;
-      await run();
+      try {
+        await run();
+      } catch (error) {
+        // the outbox could not be read (storage cleared or closed): next time
+        console.warn("outbox:", error);
+      }
     } while (again);
   })().finally(() => { running = null; });
   return running;
@@ -248,7 +263,10 @@ export function start(cfg) {
   window.addEventListener("offline", () => show(cfg.strings.offline));
   const button = document.getElementById("wf-send");
   if (button) button.addEventListener("click", () => sync());
-  setInterval(async () => { if (mine(await all()).some((i) => !i.parked)) sync(); }, 30000);
+  setInterval(async () => {
+    const items = await all().catch(() => []);
+    if (mine(items).some((i) => !i.parked)) sync();
+  }, 30000);
   // for people and tests who want to look inside the outbox
   window.quartierOutbox = { all, put, remove, sync, show };
   registerWorker(cfg);

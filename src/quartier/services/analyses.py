@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -113,6 +115,28 @@ def reading_as(reader: Principal | None) -> Iterator[None]:
         yield
     finally:
         _READER.reset(token)
+
+
+class PageCache(Generic[T]):
+    """The last ``size`` results computed for pages, by key (least recently
+    used dropped first); thread-safe; a result is built outside the lock."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: Any, build: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        built = build()
+        with self._lock:
+            self._items[key] = built
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return built
 
 
 def seen_by(store: SqlStore, reader: Principal) -> tuple[Any, ...]:

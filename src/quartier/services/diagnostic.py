@@ -12,8 +12,6 @@ is a version and their history is the diagnostic's time series.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -457,8 +455,7 @@ def save(store: SqlStore, d: Diagnostic, *, author: str) -> list[str]:
     return written
 
 
-_CACHE: OrderedDict[tuple[Any, ...], Diagnostic] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_PAGES: an.PageCache[Diagnostic] = an.PageCache(8)
 
 
 def cached_diagnostic(store: SqlStore, reader: Principal) -> Diagnostic:
@@ -468,13 +465,4 @@ def cached_diagnostic(store: SqlStore, reader: Principal) -> Diagnostic:
     ws = store.get_workspace()
     seen = an.seen_by(store, reader)
     key = (id(store), ws.admin_dataset, ws.boundary_wkt, seen, dt.date.today())
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    found = diagnose(store, reader)
-    with _CACHE_LOCK:
-        _CACHE[key] = found
-        while len(_CACHE) > 8:
-            _CACHE.popitem(last=False)
-    return found
+    return _PAGES.get_or_build(key, lambda: diagnose(store, reader))

@@ -17,8 +17,6 @@ profile is built from public data only.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -577,8 +575,7 @@ def profile_json(profiles: Profiles, unit: str, t: Translator) -> dict[str, Any]
     }
 
 
-_CACHE: OrderedDict[tuple[Any, ...], Profiles] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_PAGES: an.PageCache[Profiles] = an.PageCache(8)
 
 
 def cached_profiles(store: SqlStore, reader: Principal) -> Profiles:
@@ -587,13 +584,4 @@ def cached_profiles(store: SqlStore, reader: Principal) -> Profiles:
     two readers who see the same data share an entry, so nothing leaks from
     one to the other."""
     key = (id(store), store.get_workspace().admin_dataset, an.seen_by(store, reader))
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    built = build_profiles(store, reader)
-    with _CACHE_LOCK:
-        _CACHE[key] = built
-        while len(_CACHE) > 8:
-            _CACHE.popitem(last=False)
-    return built
+    return _PAGES.get_or_build(key, lambda: build_profiles(store, reader))

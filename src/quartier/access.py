@@ -124,6 +124,12 @@ def can_manage(p: Principal, organisation: str | None = None) -> bool:
     return organisation is not None and p.roles.get(organisation) is Role.ADMIN
 
 
+def can_edit_reference(p: Principal) -> bool:
+    """The city's reference list of essential datasets frames its diagnostic:
+    platform administrators change it."""
+    return p.is_admin
+
+
 def can_collect(p: Principal, organisation: str | None) -> bool:
     """May ``p`` see and fill the forms of ``organisation`` (send submissions)?
     Contributors and every role above them."""

@@ -10,9 +10,9 @@ from rich.table import Table
 
 from quartier.cli_common import DbOpt, JsonOpt, QuietOpt, _print_json, _store, out
 from quartier.cli_common import progress as bar
-from quartier.domain.diagnostic import load_reference
 from quartier.i18n import N_, _
 from quartier.services import diagnostic as diag
+from quartier.services import reference as reference_list
 
 FRESHNESS = {
     "fresh": N_("à jour"),
@@ -43,9 +43,9 @@ def diagnose(
     quiet: QuietOpt = False,
 ) -> None:
     """Diagnostic des données : couverture, complétude, fraîcheur, maturité."""
-    entries = load_reference(reference)
     with _store(db, create=False) as store:
         store.ensure_schema()
+        entries = reference_list.entries(store, reference)
         with bar(_("Diagnostic"), quiet or as_json, total=len(entries)) as step:
             found = diag.diagnose(
                 store, reference=reference, grid_m=grid, progress=step

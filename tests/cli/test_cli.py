@@ -65,6 +65,11 @@ VERBS = [
     "agreements add",
     "agreements list",
     "agreements status",
+    "reference",
+    "reference list",
+    "reference export",
+    "reference import",
+    "reference reset",
 ]
 
 
@@ -243,6 +248,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli_analyze import analyze_app
     from quartier.cli_campaigns import campaigns_app
     from quartier.cli_forms import forms_app
+    from quartier.cli_reference import reference_app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
@@ -252,6 +258,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"forms {c.name}" for c in forms_app.registered_commands}
     names |= {f"campaigns {c.name}" for c in campaigns_app.registered_commands}
     names |= {f"agreements {c.name}" for c in agreements_app.registered_commands}
+    names |= {f"reference {c.name}" for c in reference_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)
@@ -494,3 +501,34 @@ def test_diagnose_json_on_the_demo(demo_gpkg: str, tmp_path: Path) -> None:
         "diagnose", "--db", str(db), "--reference", str(bad), cwd=tmp_path, check=False
     )
     assert refused.returncode != 0 and "entries" in refused.stderr
+
+
+def test_the_city_edits_its_reference_list(demo_gpkg: str, tmp_path: Path) -> None:
+    db = tmp_path / "ville.gpkg"
+    shutil.copy(demo_gpkg, db)
+
+    def q(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run(*args, "--db", str(db), cwd=tmp_path, check=check)
+
+    target = tmp_path / "liste.json"
+    q("reference", "export", str(target))
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert len(data["entries"]) == 25
+    data["entries"] = [e for e in data["entries"] if e["key"] == "batiments"]
+    data["entries"][0]["frequency_days"] = 7
+    target.write_text(json.dumps(data), encoding="utf-8")
+    assert json.loads(q("reference", "import", str(target), "--json").stdout) == {
+        "entries": 1
+    }
+    listed = json.loads(q("reference", "list", "--json").stdout)
+    assert listed == {"custom": True, "entries": ["batiments"], "count": 1}
+    found = json.loads(q("diagnose", "--json").stdout)
+    assert [e["key"] for e in found["entries"]] == ["batiments"]
+    # a broken file changes nothing
+    target.write_text('{"entries": [{"key": "x"}]}', encoding="utf-8")
+    refused = q("reference", "import", str(target), check=False)
+    assert refused.returncode != 0 and "entry 1" in refused.stderr
+    assert json.loads(q("reference", "list", "--json").stdout)["count"] == 1
+    q("reference", "reset")
+    listed = json.loads(q("reference", "list", "--json").stdout)
+    assert listed["custom"] is False and listed["count"] == 25

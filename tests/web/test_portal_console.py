@@ -24,6 +24,7 @@ PAGES = [
     "/console/utilisateurs",
     "/console/jetons",
     "/console/journal",
+    "/console/reference",
 ]
 #: page → users who may open it (others signed in: 403)
 ALLOWED = {
@@ -34,6 +35,7 @@ ALLOWED = {
     "/console/utilisateurs": {"admin", "cheffe"},
     "/console/jetons": {"admin", "gardienne", "cheffe", "lecteur", "agent", "benevole"},
     "/console/journal": {"admin", "gardienne", "cheffe", "agent"},
+    "/console/reference": {"admin"},
 }
 USERS = ["admin", "gardienne", "cheffe", "lecteur", "agent", "benevole"]
 

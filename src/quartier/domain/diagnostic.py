@@ -24,6 +24,7 @@ percentage of 4.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from quartier.errors import InvalidInput
 DEFAULT_REFERENCE = (
     Path(__file__).resolve().parent.parent / "reference" / ("essential_datasets.json")
 )
+KEY = re.compile(r"[a-z0-9_]{1,63}")
 GEOMETRIES = ("point", "line", "polygon", "any", "raster")
 CATEGORIES = ("planning", "crisis", "both")
 
@@ -80,6 +82,17 @@ def load_reference(path: Path | None = None) -> list[Entry]:
     except (OSError, ValueError) as e:
         raise InvalidInput(f"{source}: not a readable JSON file ({e})") from None
     raw = data.get("entries") if isinstance(data, dict) else None
+    return parse_entries(raw, str(source))
+
+
+def shipped_documents() -> list[dict[str, Any]]:
+    """The entries of the shipped list, as written in its file."""
+    data = json.loads(DEFAULT_REFERENCE.read_text(encoding="utf-8"))
+    return list(data["entries"])
+
+
+def parse_entries(raw: Any, source: str) -> list[Entry]:
+    """Entries from their JSON documents; ``source`` names them in errors."""
     if not isinstance(raw, list) or not raw:
         raise InvalidInput(f"{source}: needs a non-empty 'entries' list")
     entries = [_entry(item, i, source) for i, item in enumerate(raw, start=1)]
@@ -90,7 +103,7 @@ def load_reference(path: Path | None = None) -> list[Entry]:
     return entries
 
 
-def _entry(item: Any, n: int, source: Path) -> Entry:
+def _entry(item: Any, n: int, source: str) -> Entry:
     where = f"{source}, entry {n}"
     if not isinstance(item, dict):
         raise InvalidInput(f"{where}: not an object")
@@ -105,6 +118,17 @@ def _entry(item: Any, n: int, source: Path) -> Entry:
     key = item.get("key")
     if not isinstance(key, str) or not key.strip():
         raise InvalidInput(f"{where}: 'key' is missing")
+    if not KEY.fullmatch(key):
+        raise InvalidInput(
+            f"{where}: key {key!r} must be 1 to 63 lower-case letters, digits "
+            "or underscores"
+        )
+    for name in ("keywords", "datasets"):
+        listed = item.get(name, [])
+        if not isinstance(listed, list) or not all(
+            isinstance(x, str) and x.strip() for x in listed
+        ):
+            raise InvalidInput(f"{where} ({key}): '{name}' is a list of words")
     title, why = text("title", "fr"), text("why", "fr")
     geometry = item.get("geometry", "any")
     if geometry not in GEOMETRIES:

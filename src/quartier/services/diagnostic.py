@@ -32,13 +32,13 @@ from quartier.domain.diagnostic import (
     Facts,
     assign,
     freshness,
-    load_reference,
     maturity,
     score,
 )
 from quartier.errors import InvalidInput
 from quartier.services import analyses as an
 from quartier.services import analysis_inputs as inputs
+from quartier.services import reference as reference_list
 from quartier.storage.base import SqlStore
 
 #: layers whose features show people live there (buildings should be too)
@@ -73,7 +73,7 @@ def diagnose(
     today: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Diagnostic:
-    entries = load_reference(reference)
+    entries = reference_list.entries(store, reference)
     if not 10 <= grid_m <= 5000:
         raise InvalidInput(f"grid: {grid_m:g} m; choose 10 to 5,000 m")
     day = today or dt.date.today()
@@ -464,5 +464,12 @@ def cached_diagnostic(store: SqlStore, reader: Principal) -> Diagnostic:
     readers who see the same data share an entry, nothing leaks between."""
     ws = store.get_workspace()
     seen = an.seen_by(store, reader)
-    key = (id(store), ws.admin_dataset, ws.boundary_wkt, seen, dt.date.today())
+    key = (
+        id(store),
+        ws.admin_dataset,
+        ws.boundary_wkt,
+        seen,
+        reference_list.revision(store),
+        dt.date.today(),
+    )
     return _PAGES.get_or_build(key, lambda: diagnose(store, reader))

@@ -42,6 +42,7 @@ from quartier.storage.audit import AuditMixin, now
 from quartier.storage.campaigns import CampaignsMixin
 from quartier.storage.forms import FormsMixin
 from quartier.storage.query import QueryMixin
+from quartier.storage.reference import ReferenceMixin
 from quartier.storage.reports import ReportsMixin
 from quartier.storage.rows import RowsMixin
 from quartier.storage.tables import BBox, FeatureTables
@@ -135,6 +136,7 @@ class SqlStore(
     ReportsMixin,
     RowsMixin,
     QueryMixin,
+    ReferenceMixin,
     TilesMixin,
     FeatureTables,
 ):

@@ -385,3 +385,14 @@ agreements = sa.Table(
     sa.Column("author", sa.Text, nullable=False, default=""),
     sa.Column("updated", sa.Text, nullable=False, default=""),
 )
+
+#: the city's own reference list of essential datasets (empty: the shipped one)
+reference_entries = sa.Table(
+    "quartier_reference_entries",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),  # the entry as JSON
+    sa.Column("updated", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+)

@@ -9,7 +9,9 @@ def test_the_diagnostic_page_shows_levels_and_where_data_is_missing(
     page, portal, shot
 ) -> None:
     page.goto(portal.url + "/")
-    page.get_by_role("link", name="Diagnostic", exact=True).click()
+    page.get_by_role("link", name="Programme", exact=True).click()
+    expect(page.locator("#step-diagnostic")).to_contain_text("/ 100")
+    page.locator("#step-diagnostic").get_by_role("link", name="Diagnostic").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Diagnostic des données")
     expect(page.locator("#h-score")).to_contain_text("/ 100")
     rows = page.locator("#diagnostic-entries tbody tr")

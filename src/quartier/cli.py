@@ -14,6 +14,7 @@ from quartier.cli_campaigns import campaigns_app
 from quartier.cli_diagnose import diagnose
 from quartier.cli_forms import forms_app
 from quartier.cli_reference import reference_app
+from quartier.cli_reports import reports_app
 from quartier.cli_users import users_app
 from quartier.domain import ActorKind, Organisation
 from quartier.errors import QuartierError
@@ -37,6 +38,7 @@ app.add_typer(campaigns_app, name="campaigns")
 app.command("diagnose")(diagnose)
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(reference_app, name="reference")
+app.add_typer(reports_app, name="reports")
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

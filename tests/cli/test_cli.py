@@ -20,6 +20,7 @@ import pyogrio
 import pypdf
 import pytest
 
+from quartier.access import LOCAL
 from quartier.storage import open_store
 
 QUARTIER = Path(sys.executable).parent / "quartier"
@@ -70,6 +71,11 @@ VERBS = [
     "reference export",
     "reference import",
     "reference reset",
+    "reports",
+    "reports list",
+    "reports show",
+    "reports status",
+    "reports hide",
 ]
 
 
@@ -249,6 +255,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli_campaigns import campaigns_app
     from quartier.cli_forms import forms_app
     from quartier.cli_reference import reference_app
+    from quartier.cli_reports import reports_app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
@@ -259,6 +266,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"campaigns {c.name}" for c in campaigns_app.registered_commands}
     names |= {f"agreements {c.name}" for c in agreements_app.registered_commands}
     names |= {f"reference {c.name}" for c in reference_app.registered_commands}
+    names |= {f"reports {c.name}" for c in reports_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)
@@ -532,3 +540,43 @@ def test_the_city_edits_its_reference_list(demo_gpkg: str, tmp_path: Path) -> No
     q("reference", "reset")
     listed = json.loads(q("reference", "list", "--json").stdout)
     assert listed["custom"] is False and listed["count"] == 25
+
+
+def test_reports_are_followed_from_the_terminal(demo_gpkg: str, tmp_path: Path) -> None:
+    from quartier.services.reports import NewReport, file_report
+
+    db = tmp_path / "ville.gpkg"
+    shutil.copy(demo_gpkg, db)
+    report_id = "0b7a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+    with open_store(str(db), create=False) as store:
+        file_report(
+            store,
+            LOCAL,
+            NewReport(report_id, lon=15.33, lat=-4.42, description="Caniveau bouché",
+                      category="assainissement", name="Awa", contact="0812345678"),
+            [],
+        )  # fmt: skip
+
+    def q(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run(*args, "--db", str(db), cwd=tmp_path, check=check)
+
+    listed = json.loads(q("reports", "list", "--json").stdout)
+    assert [(r["id"], r["status"], r["contact"]) for r in listed] == [
+        (report_id, "received", "0812345678")
+    ]
+    assert (
+        json.loads(q("reports", "list", "--status", "resolved", "--json").stdout) == []
+    )
+    # a rejection needs its reason; nothing changes without it
+    refused = q("reports", "status", report_id, "rejected", check=False)
+    assert refused.returncode != 0 and "note" in refused.stderr
+    q("reports", "status", report_id, "in_progress", "--note", "Équipe envoyée")
+    shown = json.loads(q("reports", "show", report_id, "--json").stdout)
+    assert shown["status"] == "in_progress"
+    assert [e["action"] for e in shown["history"]] == ["created", "status"]
+    assert shown["history"][-1]["note"] == "Équipe envoyée"
+    q("reports", "hide", report_id, "--note", "Doublon")
+    assert json.loads(q("reports", "list", "--json").stdout) == []
+    assert len(json.loads(q("reports", "list", "--hidden", "--json").stdout)) == 1
+    unknown = q("reports", "show", "nope", check=False)
+    assert unknown.returncode != 0 and "no report" in unknown.stderr

@@ -28,7 +28,7 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 
-from quartier.forms.xform import XF, H, _child, _primary_instance_root
+from quartier.forms.xform import XF, H, child_named, primary_instance_root
 
 JR = "{http://openrosa.org/javarosa}"
 ORX = "{http://openrosa.org/xforms}"
@@ -66,9 +66,9 @@ def describe(xml: str, lang: str) -> dict[str, Any]:
     """The web form of an XForm, labels in ``lang`` (``fr``, ``en``…) when
     the form has that translation, else in its default language."""
     html = SafeET.fromstring(xml)
-    head = _child(html, f"{H}head")
-    model = _child(head, f"{XF}model")
-    root = _primary_instance_root(model)
+    head = child_named(html, f"{H}head")
+    model = child_named(head, f"{XF}model")
+    root = primary_instance_root(model)
     texts = _texts(model, lang)
     binds: dict[str, dict[str, str]] = {}
     for bind in model.iter(f"{XF}bind"):

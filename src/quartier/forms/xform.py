@@ -74,10 +74,10 @@ class XFormInfo:
 def read_xform(xml: str) -> XFormInfo:
     """Identity, fields, languages and referenced media files of an XForm."""
     html = SafeET.fromstring(xml)
-    head = _child(html, f"{H}head")
-    model = _child(head, f"{XF}model")
+    head = child_named(html, f"{H}head")
+    model = child_named(head, f"{XF}model")
     body = html.find(f"{H}body")
-    root = _primary_instance_root(model)
+    root = primary_instance_root(model)
     title = head.findtext(f"{H}title") or ""
     translations = _translations(model)
     languages = tuple(translations)
@@ -100,14 +100,14 @@ def read_xform(xml: str) -> XFormInfo:
     )
 
 
-def _child(element: Element, tag: str) -> Element:
+def child_named(element: Element, tag: str) -> Element:
     found = element.find(tag)
     if found is None:
         raise ValueError(f"not an XForm: no {tag} element")
     return found
 
 
-def _primary_instance_root(model: Element) -> Element:
+def primary_instance_root(model: Element) -> Element:
     # The primary instance is the first one; secondary ones (choice lists,
     # external files) carry an ``id``.
     for instance in model.findall(f"{XF}instance"):

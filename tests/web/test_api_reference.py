@@ -109,3 +109,14 @@ def test_the_console_page_lists_the_entries_with_their_forms(town):
     client.post("/api/reference/entries", json=ENTRY, headers=headers["admin"])
     page = client.get("/console/reference", headers=headers["admin"]).text
     assert "Liste propre à la ville" in page and "etat, state\ndebit" in page
+
+
+def test_the_diagnostic_page_links_administrators_to_the_list(town, store):
+    from quartier.domain import Workspace
+
+    client, headers = town
+    store.set_workspace(Workspace("Ville", 32733))
+    link = 'href="/console/reference"'
+    assert link in client.get("/diagnostic", headers=headers["admin"]).text
+    assert link not in client.get("/diagnostic", headers=headers["cheffe"]).text
+    assert link not in client.get("/diagnostic").text

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from quartier import access
 from quartier.access import Principal
 from quartier.i18n import N_
 from quartier.reports.svg import Layer, map_svg
@@ -57,6 +58,7 @@ async def diagnostic_page(request: Request, who: Caller) -> HTMLResponse:
         levels=[pg.t.gettext(x) for x in LEVELS],
         freshness={k: pg.t.gettext(v) for k, v in FRESHNESS.items()},
         gap_map=_gap_map(pg, found),
+        can_edit_reference=access.can_edit_reference(who),
         shades=SHADES,
         missing_colour=MISSING,
     )

@@ -85,7 +85,7 @@ async def programme_page(request: Request, who: Caller) -> HTMLResponse:
     kinds = dict(labels.actor_kinds(pg.t))
     return render(
         pg,
-        "programme.html",
+        "programme_hub.html",
         active="programme",
         steps=[
             {

@@ -65,6 +65,16 @@ VERBS = [
     "agreements add",
     "agreements list",
     "agreements status",
+    "objectives",
+    "objectives add",
+    "objectives list",
+    "objectives show",
+    "objectives status",
+    "roadmap",
+    "roadmap add",
+    "roadmap list",
+    "roadmap status",
+    "roadmap suggest",
 ]
 
 
@@ -243,6 +253,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli_analyze import analyze_app
     from quartier.cli_campaigns import campaigns_app
     from quartier.cli_forms import forms_app
+    from quartier.cli_programme import objectives_app, roadmap_app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
@@ -252,6 +263,8 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"forms {c.name}" for c in forms_app.registered_commands}
     names |= {f"campaigns {c.name}" for c in campaigns_app.registered_commands}
     names |= {f"agreements {c.name}" for c in agreements_app.registered_commands}
+    names |= {f"objectives {c.name}" for c in objectives_app.registered_commands}
+    names |= {f"roadmap {c.name}" for c in roadmap_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)

@@ -41,6 +41,7 @@ from quartier.storage.agreements import AgreementsMixin
 from quartier.storage.audit import AuditMixin, now
 from quartier.storage.campaigns import CampaignsMixin
 from quartier.storage.forms import FormsMixin
+from quartier.storage.programme import ProgrammeMixin
 from quartier.storage.query import QueryMixin
 from quartier.storage.reports import ReportsMixin
 from quartier.storage.rows import RowsMixin
@@ -132,6 +133,7 @@ class SqlStore(
     AuditMixin,
     CampaignsMixin,
     FormsMixin,
+    ProgrammeMixin,
     ReportsMixin,
     RowsMixin,
     QueryMixin,

@@ -22,6 +22,7 @@ def routers() -> list[APIRouter]:
         diagnostic,
         explorer,
         profiles,
+        programme,
         public,
         reports,
         webforms,
@@ -41,4 +42,6 @@ def routers() -> list[APIRouter]:
         campaigns.router,
         campaigns.console_router,
         webforms.router,
+        programme.router,
+        programme.console_router,
     ]

@@ -85,6 +85,7 @@ def sections(p: Principal) -> list[tuple[str, str, str]]:
         out.append(("reports", "/console/signalements", _("Signalements")))
     if is_editor(p):
         out.append(("campaigns", "/console/campagnes", _("Campagnes")))
+        out.append(("programme", "/console/programme", _("Programme")))
     out.append(("tokens", "/console/jetons", _("Jetons d'API")))
     if is_editor(p) or is_manager(p):
         out.append(("journal", "/console/journal", _("Journal")))

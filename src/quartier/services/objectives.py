@@ -47,7 +47,8 @@ class EntryFigures:
 
 @dataclass(frozen=True)
 class Figures:
-    score: float
+    #: None: no diagnostic (a store with no workspace yet)
+    score: float | None
     entries: dict[str, EntryFigures]
 
     def entry_title(self, key: str, lang: str = "fr") -> str:
@@ -58,8 +59,12 @@ class Figures:
 
 
 def figures(store: SqlStore, who: Principal) -> Figures:
-    """The diagnostic's figures as ``who`` may see them (cached per reader)."""
-    d = diag.cached_diagnostic(store, who)
+    """The diagnostic's figures as ``who`` may see them (cached per reader);
+    none before the workspace exists (nothing can be computed yet)."""
+    try:
+        d = diag.cached_diagnostic(store, who)
+    except NotFound:
+        return Figures(score=None, entries={})
     return Figures(
         score=d.score,
         entries={

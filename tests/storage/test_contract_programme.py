@@ -13,7 +13,7 @@ from quartier.domain.programme import (
     RoadmapItem,
     RoadmapStatus,
 )
-from quartier.errors import Conflict, NotFound
+from quartier.errors import Conflict, InvalidInput, NotFound
 
 
 @pytest.fixture
@@ -165,3 +165,41 @@ def test_roadmap_items_status_priority_and_filters(orgs):
     ):
         with pytest.raises(NotFound):
             call()
+
+
+def test_objectives_and_items_are_edited_field_by_field(orgs):
+    store = orgs
+    store.add_objective(Objective("o1", "Avant", "ville", created="t0"))
+    done = store.update_objective(
+        "o1",
+        actor="cheffe",
+        at="t1",
+        title="Après",
+        indicators=(Indicator("Score", "score", 80.0),),
+        datasets=("batiments",),
+    )
+    assert (done.title, done.indicators[0].source, done.datasets) == (
+        "Après",
+        "score",
+        ("batiments",),
+    )
+    assert (done.updated, done.updated_by, done.description) == ("t1", "cheffe", "")
+    store.add_roadmap_item(RoadmapItem("r1", "Avant", "ville", created="t0"))
+    item = store.update_roadmap_item(
+        "r1", actor="cheffe", at="t2", target_date="2027-01-01", reference="adresses"
+    )
+    assert (item.target_date, item.reference, item.title) == (
+        "2027-01-01",
+        "adresses",
+        "Avant",
+    )
+    with pytest.raises(InvalidInput, match="owner"):
+        store.update_objective("o1", actor="x", at="t", owner="ong")
+    with pytest.raises(InvalidInput, match="status"):
+        store.update_roadmap_item("r1", actor="x", at="t", status="done")
+    with pytest.raises(NotFound):
+        store.update_objective("rien", actor="x", at="t", title="T")
+    with pytest.raises(NotFound):
+        store.update_roadmap_item("rien", actor="x", at="t", title="T")
+    # edits are not status changes: the history has only the creations
+    assert len(store.list_programme_events("objective", "o1")) == 1

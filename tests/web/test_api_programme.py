@@ -10,6 +10,10 @@ import pytest
 from programmeutil import SECRET, build_city
 from webutil import make_client
 
+from quartier.access import LOCAL
+from quartier.domain.programme import Objective
+from quartier.services import objectives as service
+
 
 @pytest.fixture
 def city(store):  # type: ignore[no-untyped-def]
@@ -238,3 +242,65 @@ def test_suggestions_are_proposed_then_added_once(city):
     assert len(store.list_roadmap_items()) == len(got)
     again = client.get("/api/roadmap/suggestions").json()["suggestions"]
     assert all(s["on_roadmap"] for s in again)
+
+
+def test_editors_change_objectives_and_items_and_hidden_links_stay(city):
+    client, store, h = city
+    body = objective(owner="ong", datasets=["batiments", "zones_secretes"])
+    assert (
+        client.post("/api/objectives", json=body, headers=h["gardien"]).status_code
+        == 201
+    )
+    # the city's steward may not edit the NGO's objective
+    url = "/api/objectives/connaitre-le-bati"
+    r = client.patch(url, json={"title": "Autre"}, headers=h["cheffe"])
+    assert r.status_code == 403
+    assert client.patch(url, json={"title": "Autre"}).status_code == 401
+    r = client.patch(url, json={"title": "Connaître tout le bâti",
+                                "datasets": ["unites"]},
+                     headers=h["gardien"])  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "Connaître tout le bâti"
+    assert [d["slug"] for d in r.json()["datasets"]] == ["unites"]
+    r = client.patch(
+        url,
+        json={"indicators": [{"label": "x", "source": "level:rien"}]},
+        headers=h["gardien"],
+    )
+    assert r.status_code == 400 and "rien" in r.text
+    assert store.get_objective("connaitre-le-bati").indicators[0].label == "Score"
+    # a linked dataset the editor cannot see stays linked (and unnamed to them)
+    service.create(
+        store, LOCAL, Objective("o2", "O2", "ville", datasets=("zones_secretes",))
+    )
+    r = client.patch(
+        "/api/objectives/o2", json={"datasets": ["batiments"]}, headers=h["cheffe"]
+    )
+    assert [d["slug"] for d in r.json()["datasets"]] == ["batiments"]
+    assert "zones_secretes" not in r.text
+    assert store.get_objective("o2").datasets == ("batiments", "zones_secretes")
+    assert client.patch("/api/objectives/rien", json={"title": "T"},
+                        headers=h["gardien"]).status_code == 404  # fmt: skip
+    item = {"id": "r1", "title": "T", "organisation": "ville"}
+    client.post("/api/roadmap", json=item, headers=h["cheffe"])
+    url = "/api/roadmap/r1"
+    r = client.patch(url, json={"steward": "cheffe", "target_date": "2027-03-31",
+                                "reference": "ecoles"},
+                     headers=h["cheffe"])  # fmt: skip
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert (got["steward_name"], got["quarter"], got["reference"]) == (
+        "Awa Diop", "2027-T1", "ecoles",
+    )  # fmt: skip
+    for change, field in (
+        ({"steward": "gardien"}, "steward"),
+        ({"target_date": "bientôt"}, "target_date"),
+        ({"dataset": "zones_secretes"}, "no dataset"),
+    ):
+        r = client.patch(url, json=change, headers=h["cheffe"])
+        assert r.status_code == 400 and field in r.text, change
+    assert (
+        client.patch(url, json={"title": "X"}, headers=h["gardien"]).status_code == 403
+    )
+    r = client.patch(url, json={"target_date": ""}, headers=h["cheffe"])
+    assert r.json()["target_date"] is None

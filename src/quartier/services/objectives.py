@@ -185,6 +185,40 @@ def create(store: SqlStore, who: Principal, draft: Objective) -> Objective:
     return made
 
 
+def update(
+    store: SqlStore, who: Principal, objective_id: str, **changes: Any
+) -> Objective:
+    """Change an objective's title, description, indicators or datasets (its
+    owner's admins and stewards). Linked datasets the editor may not read
+    stay linked: they cannot be seen, so they cannot be removed by mistake."""
+    o = store.get_objective(objective_id)
+    access.require_edit_programme(who, o.owner, f"objective {o.id!r}")
+    if "datasets" in changes:
+        cat = catalogue_of(store)
+        kept = [s for s in o.datasets if s not in access.programme_datasets(
+            who, o.datasets, cat)]  # fmt: skip
+        changes["datasets"] = tuple(dict.fromkeys([*changes["datasets"], *kept]))
+    new = check_objective(replace(o, **changes))
+    _check_indicators(new)
+    require_datasets(store, who, [s for s in new.datasets if s not in o.datasets])
+    if not changes:
+        return o
+    done = store.update_objective(o.id, actor=who.label, at=now(), **changes)
+    store.audit(
+        actor=who.label, action="objective.edit", target=o.id,
+        detail={"fields": sorted(changes)},
+    )  # fmt: skip
+    return done
+
+
+def _check_indicators(o: Objective) -> None:
+    keys = reference_keys()
+    for n, ind in enumerate(o.indicators, start=1):
+        _, key = parse_source(ind.source)
+        if key and key not in keys:
+            raise InvalidInput(f"indicators[{n}].source: no reference entry {key!r}")
+
+
 def set_status(
     store: SqlStore,
     who: Principal,

@@ -123,6 +123,32 @@ def create(store: SqlStore, who: Principal, draft: RoadmapItem) -> RoadmapItem:
     return made
 
 
+def update(
+    store: SqlStore, who: Principal, item_id: str, **changes: Any
+) -> RoadmapItem:
+    """Change an item's title, description, steward, target date or links
+    (the responsible organisation's admins and stewards); the links that
+    change are checked as at creation."""
+    item = store.get_roadmap_item(item_id)
+    access.require_edit_programme(who, item.organisation, f"roadmap item {item.id!r}")
+    check_item(replace(item, **changes))
+    _check_links(
+        store,
+        who,
+        replace(
+            RoadmapItem(item.id, item.title, item.organisation), **changes
+        ),  # fmt: skip
+    )
+    if not changes:
+        return item
+    done = store.update_roadmap_item(item.id, actor=who.label, at=now(), **changes)
+    store.audit(
+        actor=who.label, action="roadmap.edit", target=item.id,
+        detail={"fields": sorted(changes)},
+    )  # fmt: skip
+    return done
+
+
 def _check_links(store: SqlStore, who: Principal, item: RoadmapItem) -> None:
     if item.steward:
         try:

@@ -20,7 +20,7 @@ from quartier.domain.programme import (
     RoadmapStatus,
     StatusEvent,
 )
-from quartier.errors import Conflict, NotFound
+from quartier.errors import Conflict, InvalidInput, NotFound
 from quartier.storage import schema as s
 
 _O = s.objectives
@@ -92,6 +92,27 @@ class ProgrammeMixin:
         self._move(_O, "objective", objective_id, expected, status, actor, at, note)
         return self.get_objective(objective_id)
 
+    def update_objective(
+        self, objective_id: str, *, actor: str, at: str, **changes: Any
+    ) -> Objective:
+        """Change title, description, indicators or datasets."""
+        values = _values(changes, ("title", "description", "indicators", "datasets"))
+        if "indicators" in values:
+            values["indicators"] = json.dumps(
+                [asdict(i) for i in changes["indicators"]]
+            )
+        if "datasets" in values:
+            values["datasets"] = json.dumps(list(changes["datasets"]))
+        with self._write() as conn:
+            done = conn.execute(
+                _O.update()
+                .where(_O.c.id == objective_id)
+                .values(**values, updated=at, updated_by=actor)
+            )
+            if done.rowcount == 0:
+                raise NotFound(f"no objective {objective_id!r}")
+        return self.get_objective(objective_id)
+
     # ---------------------------------------------------------------- roadmap
     def add_roadmap_item(self, item: RoadmapItem) -> RoadmapItem:
         with self._write() as conn:
@@ -153,6 +174,21 @@ class ProgrammeMixin:
         note: str = "",
     ) -> RoadmapItem:
         self._move(_R, "roadmap", item_id, expected, status, actor, at, note)
+        return self.get_roadmap_item(item_id)
+
+    def update_roadmap_item(
+        self, item_id: str, *, actor: str, at: str, **changes: Any
+    ) -> RoadmapItem:
+        """Change title, description, steward, target date or links."""
+        values = _values(changes, ITEM_FIELDS)
+        with self._write() as conn:
+            done = conn.execute(
+                _R.update()
+                .where(_R.c.id == item_id)
+                .values(**values, updated=at, updated_by=actor)
+            )
+            if done.rowcount == 0:
+                raise NotFound(f"no roadmap item {item_id!r}")
         return self.get_roadmap_item(item_id)
 
     def set_roadmap_priority(
@@ -224,6 +260,18 @@ class ProgrammeMixin:
                     f"not {expected.value}; reload and try again"
                 )
             _event(conn, kind, subject, at, actor, expected.value, status.value, note)
+
+
+#: the roadmap item fields ``update_roadmap_item`` changes
+ITEM_FIELDS = ("title", "description", "steward", "target_date", "reference",
+               "dataset", "objective")  # fmt: skip
+
+
+def _values(changes: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise InvalidInput(f"{', '.join(unknown)}: cannot be changed here")
+    return dict(changes)
 
 
 def _event(

@@ -61,6 +61,15 @@ class ObjectiveIn(Body):
     status: Literal["proposed", "active"] = "proposed"
 
 
+class ObjectiveChange(Body):
+    """Only the fields sent change (null: unchanged)."""
+
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    indicators: list[IndicatorIn] | None = Field(None, max_length=20)
+    datasets: list[str] | None = Field(None, max_length=100)
+
+
 class ObjectiveStatusIn(Body):
     status: Literal["proposed", "active", "achieved", "abandoned"]
     note: str = Field("", max_length=1000)
@@ -78,6 +87,18 @@ class RoadmapIn(Body):
     objective: str = Field("", max_length=63)
     priority: Literal["high", "medium", "low"] | None = None
     status: Literal["planned", "in_progress"] = "planned"
+
+
+class RoadmapChange(Body):
+    """Only the fields sent change (null: unchanged; "": cleared)."""
+
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    steward: str | None = Field(None, max_length=63)
+    target_date: str | None = Field(None, max_length=10)
+    reference: str | None = Field(None, max_length=100)
+    dataset: str | None = Field(None, max_length=100)
+    objective: str | None = Field(None, max_length=63)
 
 
 class RoadmapStatusIn(Body):
@@ -141,6 +162,24 @@ async def one_objective(
     o = ctx.store.get_objective(objective_id)
     fig = await _figures(ctx, who)
     return objectives_service.as_json(ctx.store, who, o, fig, lang=lang, history=True)
+
+
+@router.patch("/objectives/{objective_id}")
+async def change_objective(
+    objective_id: ItemId, body: ObjectiveChange, ctx: Ctx, who: Caller
+) -> dict[str, Any]:
+    """Change title, description, indicators or datasets (owner's editors)."""
+    p = access.require_signed_in(who)
+    changes: dict[str, Any] = body.model_dump(exclude_none=True)
+    if "indicators" in changes:
+        changes["indicators"] = tuple(Indicator(**i) for i in changes["indicators"])
+    if "datasets" in changes:
+        changes["datasets"] = tuple(changes["datasets"])
+    done = await run_in_threadpool(
+        lambda: objectives_service.update(ctx.store, p, objective_id, **changes)
+    )
+    fig = await _figures(ctx, p)
+    return objectives_service.as_json(ctx.store, p, done, fig, history=True)
 
 
 @router.post("/objectives/{objective_id}/status")
@@ -232,6 +271,21 @@ async def one_roadmap_item(
     item = ctx.store.get_roadmap_item(item_id)
     fig = await _figures(ctx, who)
     return roadmap_service.as_json(ctx.store, who, item, fig, lang=lang, history=True)
+
+
+@router.patch("/roadmap/{item_id}")
+async def change_roadmap_item(
+    item_id: ItemId, body: RoadmapChange, ctx: Ctx, who: Caller
+) -> dict[str, Any]:
+    """Change title, description, steward, target date or links (editors of
+    the responsible organisation)."""
+    p = access.require_signed_in(who)
+    changes = body.model_dump(exclude_none=True)
+    done = await run_in_threadpool(
+        lambda: roadmap_service.update(ctx.store, p, item_id, **changes)
+    )
+    fig = await _figures(ctx, p)
+    return roadmap_service.as_json(ctx.store, p, done, fig, history=True)
 
 
 @router.post("/roadmap/{item_id}/status")

@@ -352,3 +352,33 @@ def require_manage_campaign(p: Principal, organisation: str) -> None:
             f"{p.label} may not manage campaigns of {organisation!r}: it takes an "
             "admin or steward role there"
         )
+
+
+# ------------------------------------------------------------- programme
+# Objectives and roadmap items are public programme information (the founding
+# text: communicate publicly); the datasets they name are shown only to those
+# who may read them. They are made and changed by platform admins and the
+# admins and stewards of their owner (objective) or responsible (roadmap)
+# organisation — as agreements are by their holder's.
+
+
+def can_edit_programme(p: Principal, organisation: str | None) -> bool:
+    """May ``p`` create or change the objectives or roadmap items that
+    ``organisation`` owns or is responsible for?"""
+    return can_create(p, organisation)
+
+
+def programme_datasets(
+    p: Principal, slugs: Iterable[str], catalogue: Mapping[str, Dataset]
+) -> list[str]:
+    """The datasets named by an objective or roadmap item that ``p`` may see
+    (an unknown or hidden one is left out, never named)."""
+    return [s for s in slugs if s in catalogue and can_read(p, catalogue[s])]
+
+
+def require_edit_programme(p: Principal, organisation: str, what: str) -> None:
+    if not can_edit_programme(p, organisation):
+        raise PermissionDenied(
+            f"{p.label} may not change {what}: it takes an admin or steward "
+            f"role in {organisation!r}"
+        )

@@ -13,6 +13,7 @@ from quartier.cli_analyze import analyze_app
 from quartier.cli_campaigns import campaigns_app
 from quartier.cli_diagnose import diagnose
 from quartier.cli_forms import forms_app
+from quartier.cli_programme import objectives_app, roadmap_app
 from quartier.cli_reference import reference_app
 from quartier.cli_reports import reports_app
 from quartier.cli_users import users_app
@@ -39,6 +40,8 @@ app.command("diagnose")(diagnose)
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(reference_app, name="reference")
 app.add_typer(reports_app, name="reports")
+app.add_typer(objectives_app, name="objectives")
+app.add_typer(roadmap_app, name="roadmap")
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

@@ -76,6 +76,16 @@ VERBS = [
     "reports show",
     "reports status",
     "reports hide",
+    "objectives",
+    "objectives add",
+    "objectives list",
+    "objectives show",
+    "objectives status",
+    "roadmap",
+    "roadmap add",
+    "roadmap list",
+    "roadmap status",
+    "roadmap suggest",
 ]
 
 
@@ -254,6 +264,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli_analyze import analyze_app
     from quartier.cli_campaigns import campaigns_app
     from quartier.cli_forms import forms_app
+    from quartier.cli_programme import objectives_app, roadmap_app
     from quartier.cli_reference import reference_app
     from quartier.cli_reports import reports_app
 
@@ -267,6 +278,8 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"agreements {c.name}" for c in agreements_app.registered_commands}
     names |= {f"reference {c.name}" for c in reference_app.registered_commands}
     names |= {f"reports {c.name}" for c in reports_app.registered_commands}
+    names |= {f"objectives {c.name}" for c in objectives_app.registered_commands}
+    names |= {f"roadmap {c.name}" for c in roadmap_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)

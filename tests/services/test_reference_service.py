@@ -9,9 +9,9 @@ import json
 import pytest
 
 from quartier.access import LOCAL, Principal
+from quartier.domain import Workspace
 from quartier.domain.diagnostic import load_reference, shipped_documents
 from quartier.errors import InvalidInput, NotFound, PermissionDenied
-from quartier.domain import Workspace
 from quartier.services import diagnostic, reference
 from quartier.services.importer import ImportOptions, import_path
 

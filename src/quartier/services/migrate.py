@@ -17,6 +17,9 @@ ROW_TABLES = (
     "campaign_cells",
     "campaign_events",
     "agreements",
+    "objectives",
+    "roadmap",
+    "programme_events",
 )
 
 

@@ -41,6 +41,7 @@ from quartier.storage.agreements import AgreementsMixin
 from quartier.storage.audit import AuditMixin, now
 from quartier.storage.campaigns import CampaignsMixin
 from quartier.storage.forms import FormsMixin
+from quartier.storage.programme import ProgrammeMixin
 from quartier.storage.query import QueryMixin
 from quartier.storage.reference import ReferenceMixin
 from quartier.storage.reports import ReportsMixin
@@ -133,6 +134,7 @@ class SqlStore(
     AuditMixin,
     CampaignsMixin,
     FormsMixin,
+    ProgrammeMixin,
     ReportsMixin,
     RowsMixin,
     QueryMixin,

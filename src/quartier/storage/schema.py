@@ -386,6 +386,58 @@ agreements = sa.Table(
     sa.Column("updated", sa.Text, nullable=False, default=""),
 )
 
+#: the city's objectives for its data programme (indicators as JSON)
+objectives = sa.Table(
+    "quartier_objectives",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("owner", sa.Text, sa.ForeignKey("quartier_organisations.slug")),
+    sa.Column("indicators", sa.Text, nullable=False),  # JSON list of objects
+    sa.Column("datasets", sa.Text, nullable=False),  # JSON list of slugs
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    sa.Column("updated", sa.Text, nullable=False, default=""),
+    sa.Column("updated_by", sa.Text, nullable=False, default=""),
+)
+
+#: roadmap items: datasets or capabilities to build, with a steward
+roadmap = sa.Table(
+    "quartier_roadmap",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("organisation", sa.Text, sa.ForeignKey("quartier_organisations.slug")),
+    sa.Column("steward", sa.Text, nullable=False, default=""),
+    sa.Column("target_date", sa.Text, nullable=False, default=""),
+    sa.Column("reference", sa.Text, nullable=False, default="", index=True),
+    sa.Column("dataset", sa.Text, nullable=False, default=""),
+    sa.Column("objective", sa.Text, nullable=False, default=""),
+    sa.Column("priority", sa.Text, nullable=False, default=""),  # "": suggested
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    sa.Column("updated", sa.Text, nullable=False, default=""),
+    sa.Column("updated_by", sa.Text, nullable=False, default=""),
+)
+
+#: every status change of an objective or roadmap item, append-only
+programme_events = sa.Table(
+    "quartier_programme_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.Text, nullable=False),  # objective | roadmap
+    sa.Column("subject", sa.Text, nullable=False, index=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("from_status", sa.Text, nullable=False),
+    sa.Column("to_status", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+)
+
 #: the city's own reference list of essential datasets (empty: the shipped one)
 reference_entries = sa.Table(
     "quartier_reference_entries",

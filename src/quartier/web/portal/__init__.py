@@ -23,6 +23,7 @@ def routers() -> list[APIRouter]:
         diagnostic,
         explorer,
         profiles,
+        programme,
         programme_hub,
         public,
         reports,
@@ -45,4 +46,6 @@ def routers() -> list[APIRouter]:
         campaigns.router,
         campaigns.console_router,
         webforms.router,
+        programme.router,
+        programme.console_router,
     ]

@@ -85,6 +85,7 @@ def sections(p: Principal) -> list[tuple[str, str, str]]:
         out.append(("reports", "/console/signalements", _("Signalements")))
     if is_editor(p):
         out.append(("campaigns", "/console/campagnes", _("Campagnes")))
+        out.append(("programme", "/console/programme", _("Programme")))
     if access.can_edit_reference(p):
         out.append(("reference", "/console/reference", _("Liste de référence")))
     out.append(("tokens", "/console/jetons", _("Jetons d'API")))

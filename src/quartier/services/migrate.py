@@ -17,6 +17,8 @@ ROW_TABLES = (
     "campaign_cells",
     "campaign_events",
     "agreements",
+    "capacities",
+    "access_requests",
 )
 
 

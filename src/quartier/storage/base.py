@@ -40,6 +40,7 @@ from quartier.storage.accounts import AccountsMixin
 from quartier.storage.agreements import AgreementsMixin
 from quartier.storage.audit import AuditMixin, now
 from quartier.storage.campaigns import CampaignsMixin
+from quartier.storage.ecosystem import EcosystemMixin
 from quartier.storage.forms import FormsMixin
 from quartier.storage.query import QueryMixin
 from quartier.storage.reports import ReportsMixin
@@ -131,6 +132,7 @@ class SqlStore(
     AgreementsMixin,
     AuditMixin,
     CampaignsMixin,
+    EcosystemMixin,
     FormsMixin,
     ReportsMixin,
     RowsMixin,

@@ -65,6 +65,13 @@ VERBS = [
     "agreements add",
     "agreements list",
     "agreements status",
+    "access-requests",
+    "access-requests list",
+    "access-requests ask",
+    "access-requests approve",
+    "access-requests refuse",
+    "organisations capacity add",
+    "organisations capacity list",
 ]
 
 
@@ -242,6 +249,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli_agreements import agreements_app
     from quartier.cli_analyze import analyze_app
     from quartier.cli_campaigns import campaigns_app
+    from quartier.cli_ecosystem import access_requests_app, capacity_app
     from quartier.cli_forms import forms_app
 
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
@@ -252,6 +260,8 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"forms {c.name}" for c in forms_app.registered_commands}
     names |= {f"campaigns {c.name}" for c in campaigns_app.registered_commands}
     names |= {f"agreements {c.name}" for c in agreements_app.registered_commands}
+    names |= {f"access-requests {c.name}" for c in access_requests_app.registered_commands}
+    names |= {f"organisations capacity {c.name}" for c in capacity_app.registered_commands}
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)

@@ -75,9 +75,9 @@ def test_access_requests_are_decided_once(store):
             first.id, RequestStatus.REFUSED, by="x", at="t2", reason="non"
         )
     assert store.get_access_request(first.id).decided_at == "t"
-    assert [
-        r.id for r in store.list_access_requests(status=RequestStatus.PENDING)
-    ] == [second.id]
+    assert [r.id for r in store.list_access_requests(status=RequestStatus.PENDING)] == [
+        second.id
+    ]
     with pytest.raises(NotFound):
         store.get_access_request(999)
     with pytest.raises(NotFound):

@@ -51,7 +51,9 @@ def _city(tmp_path: Path) -> str:
     )
     with open_store(db) as store:
         store.ensure_schema()
-        store.add_organisation(Organisation("ville", "Ville", ActorKind.LOCAL_AUTHORITY))
+        store.add_organisation(
+            Organisation("ville", "Ville", ActorKind.LOCAL_AUTHORITY)
+        )
         store.add_organisation(Organisation("unikin", "UNIKIN", ActorKind.UNIVERSITY))
         import_path(
             store,

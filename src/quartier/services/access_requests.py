@@ -192,7 +192,8 @@ def _agreement_for(
         who,
         Agreement(
             agreement_id(r.id),
-            f"{ds.title} — {r.organisation}",
+            # no dataset title: the agreement outlives the access it opens
+            f"Demande d'accès n° {r.id} — {r.organisation}",
             holders[0],
             (r.organisation,),
             (ds.slug,),

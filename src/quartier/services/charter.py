@@ -11,7 +11,7 @@ from quartier import access
 from quartier.access import Principal
 from quartier.domain.agreements import in_force
 from quartier.i18n import N_, Translator
-from quartier.services import agreements, capacities
+from quartier.services import agreements, capacities, ecosystem
 from quartier.storage.base import SqlStore
 
 PRINCIPLES = (
@@ -96,7 +96,7 @@ def build(
             for d in visible
         ],
         "agreements": [
-            agreements.as_json(a)
+            ecosystem.shown(a, {d.slug for d in visible}, day)
             for a in agreements.listed(store, who)
             if in_force(a, day)
         ],

@@ -101,7 +101,7 @@ def build(store: SqlStore, who: Principal, today: dt.date | None = None) -> dict
                     if holder == org.slug and ds.slug not in readable_slugs
                 ],  # fmt: skip
                 "agreements": [
-                    {**agreements.as_json(a), "in_force": in_force(a, day)}
+                    shown(a, readable_slugs, day)
                     for a in seen
                     if org.slug == a.holder or org.slug in a.partners
                 ],
@@ -109,6 +109,15 @@ def build(store: SqlStore, who: Principal, today: dt.date | None = None) -> dict
         )
     graph = layout(out, seen_in_force(seen, day, readable_slugs), readable)
     return {"organisations": out, "graph": graph_json(graph)}
+
+
+def shown(a: Any, readable: set[str], day: dt.date) -> dict[str, Any]:
+    """An agreement the reader may see, naming only the datasets they may
+    read (an expired agreement must not name what it no longer opens)."""
+    out = agreements.as_json(a)
+    out["datasets"] = [d for d in a.datasets if d in readable]
+    out["in_force"] = in_force(a, day)
+    return out
 
 
 def seen_in_force(

@@ -42,9 +42,7 @@ def test_the_ecosystem_page_shows_organisations_by_kind_and_the_graph(
 ) -> None:
     _partner(portal.db)
     page.goto(portal.url + "/ecosysteme")
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Écosystème des données"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Écosystème des données")
     university = page.locator('section[data-kind="university"]')
     expect(university.get_by_role("heading", level=2)).to_have_text("Universités")
     labo = university.locator('article[data-org="labo_geo"]')

@@ -92,6 +92,14 @@ def test_a_partner_asks_the_steward_approves_the_partner_reads(
         expect(steward.locator("#received li").first).to_contain_text("acceptée")
         expect(steward.locator("#received li").first).to_contain_text("convention")
         shot(steward, "access-request-approved")
+        # the steward declares a capacity of the NGO from the ecosystem page
+        steward.goto(portal.url + "/ecosysteme")
+        form = steward.locator("#declare-form")
+        form.get_by_label("Type de déclaration").select_option("capacity")
+        form.get_by_label("Libellé").fill("Enquêteurs de terrain")
+        form.get_by_role("button", name="Déclarer").click()
+        ngo = steward.locator('article[data-org="ong_quartiers"]')
+        expect(ngo).to_contain_text("Enquêteurs de terrain")
     finally:
         steward_ctx.close()
 

@@ -76,3 +76,36 @@ def test_ask_and_decide_with_the_portal_forms(store, parties) -> None:  # noqa: 
         )
         assert twice.status_code == 409 and "already approved" in twice.text
         assert partner.get("/catalogue/zones").status_code == 200
+
+
+def test_managers_declare_from_the_ecosystem_page(store, parties) -> None:  # noqa: F811
+    client, _, h = parties
+    accounts.set_password(store, "cheffe", "un-mot-de-passe-12")
+    accounts.set_password(store, "chercheur", "un-mot-de-passe-12")
+    with make_client(store) as steward, make_client(store) as viewer:
+        sign_in_form(viewer, "chercheur", "un-mot-de-passe-12")
+        assert 'id="declare-form"' not in viewer.get("/ecosysteme").text
+        sign_in_form(steward, "cheffe", "un-mot-de-passe-12")
+        page = steward.get("/ecosysteme").text
+        assert 'id="declare-form"' in page and 'value="zones"' in page
+        token = _csrf(page)
+        bad = steward.post(
+            "/ecosysteme/declarations",
+            data={"organisation": "ville", "kind": "produces", "ref": "inconnu",
+                  "csrf_token": token},
+        )  # fmt: skip
+        assert bad.status_code == 400 and "ref" in bad.text
+        other = steward.post(
+            "/ecosysteme/declarations",
+            data={"organisation": "unikin", "kind": "capacity", "label": "x",
+                  "csrf_token": token},
+        )  # fmt: skip
+        assert other.status_code == 403  # not a manager there
+        done = steward.post(
+            "/ecosysteme/declarations",
+            data={"organisation": "ville", "kind": "on_request", "ref": "zones",
+                  "csrf_token": token},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert done.status_code == 303
+    assert [c.ref for c in store.list_capacities()] == ["zones"]

@@ -5,13 +5,14 @@ comes through the one authorisation layer; forms carry the CSRF token."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from quartier import access
 from quartier.access import Principal
+from quartier.domain.ecosystem import Capacity, CapacityKind
 from quartier.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from quartier.i18n import N_
 from quartier.services import access_requests as requests_service
@@ -47,13 +48,28 @@ STATUSES = {
 
 @router.get("/ecosysteme")
 def ecosystem_page(request: Request, who: Caller) -> HTMLResponse:
-    pg = page(request, who)
-    data = ecosystem.build(context(request).store, who)
+    return _ecosystem(page(request, who))
+
+
+def _ecosystem(pg: Page, error: str = "", status: int = 200) -> HTMLResponse:
+    store = context(pg.request).store
+    who = pg.who
+    data = ecosystem.build(store, who)
     kinds = labels.actor_kinds(pg.t)
+    managed = [
+        o["slug"]
+        for o in data["organisations"]
+        if who.authenticated and access.can_declare_capacities(who, o["slug"])
+    ]
     return render(
         pg,
         "ecosystem.html",
+        status=status,
         active="ecosystem",
+        managed=managed,
+        reference=capacities.reference_titles() if managed else {},
+        offerable=_offerable(store, who) if managed else [],
+        error=error,
         groups=[
             (code, label, [o for o in data["organisations"] if o["kind"] == code])
             for code, label in kinds
@@ -64,6 +80,37 @@ def ecosystem_page(request: Request, who: Caller) -> HTMLResponse:
         colours=KIND_COLOURS,
         levels=dict(labels.access_levels(pg.t)),
     )
+
+
+def _offerable(store: Any, who: Principal) -> list[Any]:
+    """Non-public datasets ``who`` may offer on request for some holder."""
+    return [
+        d
+        for d in access.readable(who, store.list_datasets())
+        if d.access.value != "public" and access.sharing_holders(who, d)
+    ]
+
+
+@router.post("/ecosysteme/declarations")
+def declare(
+    request: Request,
+    who: Caller,
+    organisation: Text,
+    kind: Text,
+    ref: Text = "",
+    label: Text = "",
+    note: Text = "",
+) -> Response:
+    pg = page(request, access.require_signed_in(who))
+    try:
+        capacities.declare(
+            context(request).store,
+            who,
+            Capacity(0, organisation, CapacityKind.parse(kind), ref, label, note),
+        )
+    except (InvalidInput, Conflict, PermissionDenied) as e:
+        return _ecosystem(pg, str(e), _status(e))
+    return RedirectResponse(f"/ecosysteme#org-{organisation}", status_code=303)
 
 
 @router.get("/charte")
@@ -176,7 +223,7 @@ def decide(
             reason=reason,
         )
     except (InvalidInput, Conflict, PermissionDenied) as e:
-        return _requests(pg, str(e), 400 if isinstance(e, InvalidInput) else 409)
+        return _requests(pg, str(e), _status(e))
     return RedirectResponse("/demandes-acces", status_code=303)
 
 
@@ -186,5 +233,12 @@ def withdraw(request: Request, who: Caller, request_id: int) -> Response:
     try:
         requests_service.withdraw(context(request).store, who, request_id)
     except (Conflict, PermissionDenied) as e:
-        return _requests(pg, str(e), 409)
+        return _requests(pg, str(e), _status(e))
     return RedirectResponse("/demandes-acces", status_code=303)
+
+
+def _status(e: Exception) -> int:
+    """The page's status for a refused form (the API's mapping)."""
+    if isinstance(e, InvalidInput):
+        return 400
+    return 403 if isinstance(e, PermissionDenied) else 409

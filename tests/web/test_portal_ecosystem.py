@@ -75,6 +75,11 @@ def test_ask_and_decide_with_the_portal_forms(store, parties) -> None:  # noqa: 
             data={"decision": "approve", "csrf_token": _csrf(page.text)},
         )
         assert twice.status_code == 409 and "already approved" in twice.text
+        huge = steward.post(
+            "/demandes-acces/99999999999/decision",
+            data={"decision": "approve", "csrf_token": _csrf(page.text)},
+        )
+        assert huge.status_code == 400
         assert partner.get("/catalogue/zones").status_code == 200
 
 

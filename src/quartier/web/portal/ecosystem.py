@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from quartier import access
@@ -29,6 +29,7 @@ router = APIRouter(
 )
 Caller = Annotated[Principal, Depends(principal)]
 Text = Annotated[str, Form(max_length=2000)]
+RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: the colour of each actor kind in the graph (colour-blind safe palette)
 KIND_COLOURS = {
     "local_authority": "#0072b2",
@@ -209,7 +210,7 @@ def ask(
 def decide(
     request: Request,
     who: Caller,
-    request_id: int,
+    request_id: RequestId,
     decision: Text,
     reason: Text = "",
 ) -> Response:
@@ -228,7 +229,7 @@ def decide(
 
 
 @router.post("/demandes-acces/{request_id}/retrait")
-def withdraw(request: Request, who: Caller, request_id: int) -> Response:
+def withdraw(request: Request, who: Caller, request_id: RequestId) -> Response:
     pg = page(request, access.require_signed_in(who))
     try:
         requests_service.withdraw(context(request).store, who, request_id)

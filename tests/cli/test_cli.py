@@ -260,8 +260,12 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"forms {c.name}" for c in forms_app.registered_commands}
     names |= {f"campaigns {c.name}" for c in campaigns_app.registered_commands}
     names |= {f"agreements {c.name}" for c in agreements_app.registered_commands}
-    names |= {f"access-requests {c.name}" for c in access_requests_app.registered_commands}
-    names |= {f"organisations capacity {c.name}" for c in capacity_app.registered_commands}
+    names |= {
+        f"access-requests {c.name}" for c in access_requests_app.registered_commands
+    }
+    names |= {
+        f"organisations capacity {c.name}" for c in capacity_app.registered_commands
+    }
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)

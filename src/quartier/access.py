@@ -382,3 +382,45 @@ def require_edit_programme(p: Principal, organisation: str, what: str) -> None:
             f"{p.label} may not change {what}: it takes an admin or steward "
             f"role in {organisation!r}"
         )
+
+
+# ------------------------------------------------------------- ecosystem
+# Capacities are declared by an organisation's managers (its admins and
+# stewards) or platform admins. An access request is seen by whoever sent
+# it, by those who may share the dataset (``can_share``: the admins and
+# stewards of its producer or steward) and by platform admins; it is
+# decided by the latter, never by its own author. See docs/ecosystem.md.
+
+
+def can_declare_capacities(p: Principal, organisation: str) -> bool:
+    """May ``p`` declare what ``organisation`` can do, produce or offer?"""
+    return can_create(p, organisation)
+
+
+def sharing_holders(p: Principal, ds: Dataset) -> list[str]:
+    """The holders of ``ds`` (steward first, then producer) for which ``p``
+    may share it in an agreement."""
+    holders = dict.fromkeys(o for o in (ds.steward, ds.producer) if o)
+    return [o for o in holders if can_share(p, o, ds)]
+
+
+def can_offer_on_request(p: Principal, organisation: str, ds: Dataset) -> bool:
+    """May ``p`` list ``ds`` as available on request from ``organisation``?
+    (Its title and holder then show to everyone; never its data.)"""
+    return can_share(p, organisation, ds)
+
+
+def can_ask_access(p: Principal, organisation: str) -> bool:
+    """May ``p`` ask for data on behalf of ``organisation``? Any member."""
+    return p.authenticated and organisation in p.roles
+
+
+def can_see_access_request(p: Principal, ds: Dataset, requester: str) -> bool:
+    return p.is_admin or is_reporter(p, requester) or bool(sharing_holders(p, ds))
+
+
+def can_decide_access_request(p: Principal, ds: Dataset, requester: str) -> bool:
+    """Approve or refuse: those who may share the dataset, never the author."""
+    if p.label == requester:
+        return False
+    return p.is_admin or bool(sharing_holders(p, ds))

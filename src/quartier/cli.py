@@ -12,6 +12,7 @@ from quartier.cli_agreements import agreements_app
 from quartier.cli_analyze import analyze_app
 from quartier.cli_campaigns import campaigns_app
 from quartier.cli_diagnose import diagnose
+from quartier.cli_ecosystem import access_requests_app, capacity_app
 from quartier.cli_forms import forms_app
 from quartier.cli_programme import objectives_app, roadmap_app
 from quartier.cli_reference import reference_app
@@ -42,6 +43,8 @@ app.add_typer(reference_app, name="reference")
 app.add_typer(reports_app, name="reports")
 app.add_typer(objectives_app, name="objectives")
 app.add_typer(roadmap_app, name="roadmap")
+app.add_typer(access_requests_app, name="access-requests")
+orgs_app.add_typer(capacity_app, name="capacity")
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

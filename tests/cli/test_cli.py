@@ -86,6 +86,13 @@ VERBS = [
     "roadmap list",
     "roadmap status",
     "roadmap suggest",
+    "access-requests",
+    "access-requests list",
+    "access-requests ask",
+    "access-requests approve",
+    "access-requests refuse",
+    "organisations capacity add",
+    "organisations capacity list",
 ]
 
 
@@ -263,6 +270,7 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     from quartier.cli_agreements import agreements_app
     from quartier.cli_analyze import analyze_app
     from quartier.cli_campaigns import campaigns_app
+    from quartier.cli_ecosystem import access_requests_app, capacity_app
     from quartier.cli_forms import forms_app
     from quartier.cli_programme import objectives_app, roadmap_app
     from quartier.cli_reference import reference_app
@@ -280,6 +288,12 @@ def test_help_of_every_verb(tmp_path: Path) -> None:
     names |= {f"reports {c.name}" for c in reports_app.registered_commands}
     names |= {f"objectives {c.name}" for c in objectives_app.registered_commands}
     names |= {f"roadmap {c.name}" for c in roadmap_app.registered_commands}
+    names |= {
+        f"access-requests {c.name}" for c in access_requests_app.registered_commands
+    }
+    names |= {
+        f"organisations capacity {c.name}" for c in capacity_app.registered_commands
+    }
     assert names == set(VERBS)
     if not QUARTIER.exists():
         pytest.fail(f"{QUARTIER} is missing", pytrace=False)

@@ -209,6 +209,15 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         "/api/reports",
         "/api/reports?format=geojson",
         "/signalements",
+        # the ecosystem, the data charter, access requests (issue 7)
+        "/ecosysteme",
+        "/api/ecosystem",
+        "/api/charter",
+        "/api/charter?lang=en",
+        "/api/organisations/ville/capacities",
+        "/api/access-requests",
+        "/demandes-acces",
+        "/demandes-acces/nouvelle",
     ):
         get(url)
     for slug in slugs:

@@ -20,6 +20,8 @@ ROW_TABLES = (
     "objectives",
     "roadmap",
     "programme_events",
+    "capacities",
+    "access_requests",
 )
 
 

@@ -40,6 +40,7 @@ from quartier.storage.accounts import AccountsMixin
 from quartier.storage.agreements import AgreementsMixin
 from quartier.storage.audit import AuditMixin, now
 from quartier.storage.campaigns import CampaignsMixin
+from quartier.storage.ecosystem import EcosystemMixin
 from quartier.storage.forms import FormsMixin
 from quartier.storage.programme import ProgrammeMixin
 from quartier.storage.query import QueryMixin
@@ -133,6 +134,7 @@ class SqlStore(
     AgreementsMixin,
     AuditMixin,
     CampaignsMixin,
+    EcosystemMixin,
     FormsMixin,
     ProgrammeMixin,
     ReportsMixin,

@@ -448,3 +448,36 @@ reference_entries = sa.Table(
     sa.Column("updated", sa.Text, nullable=False),
     sa.Column("author", sa.Text, nullable=False, default=""),
 )
+#: what organisations declare they can do, produce, could produce or offer
+#: on request (the ecosystem; see domain/ecosystem.py)
+capacities = sa.Table(
+    "quartier_capacities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("organisation", sa.Text, nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("ref", sa.Text, nullable=False, default=""),
+    sa.Column("label", sa.Text, nullable=False, default=""),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+)
+
+#: partners' requests for access to restricted datasets (decided once)
+access_requests = sa.Table(
+    "quartier_access_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset", sa.Text, nullable=False, index=True),
+    sa.Column("requester", sa.Text, nullable=False, index=True),
+    sa.Column("organisation", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("starts", sa.Text, nullable=False),
+    sa.Column("ends", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text, nullable=False, default=""),
+    sa.Column("decided_at", sa.Text, nullable=False, default=""),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("agreement", sa.Text, nullable=False, default=""),
+)

@@ -32,6 +32,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
     """(OpenAPI group, router) of every area, imported late to keep start-up light."""
     from quartier.web import (
         api,
+        api_access_requests,
         api_accounts,
         api_agreements,
         api_analyses,
@@ -40,6 +41,7 @@ def _areas() -> list[tuple[str, APIRouter]]:
         api_datasets,
         api_diagnostic,
         api_downloads,
+        api_ecosystem,
         api_feed,
         api_forms,
         api_imports,
@@ -74,6 +76,8 @@ def _areas() -> list[tuple[str, APIRouter]]:
         ("api", api_agreements.router),
         ("api", api_reference.router),
         ("api", api_programme.router),
+        ("api", api_ecosystem.router),
+        ("api", api_access_requests.router),
         ("root", dcat.router),
         ("openrosa", openrosa.basic_router),
         ("openrosa", openrosa.token_router),

@@ -1,4 +1,5 @@
-"""Public pages: home, catalogue, dataset page, data charter.
+"""Public pages: home, catalogue, dataset page (the data charter is in
+``ecosystem.py``).
 
 Everything shown goes through ``access``: a visitor sees the datasets, fields
 and figures they may see, nothing else (a hidden dataset's page is a 404,
@@ -7,7 +8,6 @@ like an unknown one).
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -145,33 +145,6 @@ def _contest_counts(store: Any, who: Any, ds: Any) -> dict[str, int] | None:
         return None
     return store.count_reports(  # type: ignore[no-any-return]
         kind=ReportKind.CONTEST, dataset=ds.slug, hidden=None
-    )
-
-
-@router.get("/charte")
-def charter(request: Request, who: Caller) -> HTMLResponse:
-    pg = page(request, who)
-    store = context(request).store
-    visible = access.readable(who, store.list_datasets())
-    orgs = {o.slug: o for o in store.list_organisations()}
-    stewards: dict[str, list[Any]] = {}
-    for ds in visible:
-        stewards.setdefault(ds.steward or ds.producer or "", []).append(ds)
-    licences: dict[str, list[Any]] = {}
-    for ds in visible:
-        licences.setdefault(ds.licence or "", []).append(ds)
-    return render(
-        pg,
-        "charter.html",
-        active="charter",
-        stewards=sorted(stewards.items()),
-        licences=sorted(licences.items()),
-        orgs=orgs,
-        levels=labels.access_levels(pg.t),
-        help=labels.access_help(pg.t),
-        kinds=dict(labels.actor_kinds(pg.t)),
-        per_level=Counter(ds.access.value for ds in visible),
-        sensitive=sum(1 for ds in visible if ds.sensitive_fields),
     )
 
 

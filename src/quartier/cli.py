@@ -12,6 +12,7 @@ from quartier.cli_agreements import agreements_app
 from quartier.cli_analyze import analyze_app
 from quartier.cli_campaigns import campaigns_app
 from quartier.cli_diagnose import diagnose
+from quartier.cli_evaluation import calls, evaluate
 from quartier.cli_forms import forms_app
 from quartier.cli_users import users_app
 from quartier.domain import ActorKind, Organisation
@@ -35,6 +36,8 @@ app.add_typer(forms_app, name="forms")
 app.add_typer(campaigns_app, name="campaigns")
 app.command("diagnose")(diagnose)
 app.add_typer(agreements_app, name="agreements")
+app.command("evaluate")(evaluate)
+app.command("calls")(calls)
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

@@ -65,6 +65,8 @@ VERBS = [
     "agreements add",
     "agreements list",
     "agreements status",
+    "evaluate",
+    "calls",
 ]
 
 

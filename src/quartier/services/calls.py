@@ -223,7 +223,8 @@ def _units_in(
     if d.units is None or not where:
         return []
     shape = _in_working_crs(d, area)
-    hit = d.units[d.units.geometry.intersects(shape)]
+    # sharing an edge is not covering: some area in common
+    hit = d.units[d.units.geometry.intersection(shape).area > 0]
     return [str(n) for n in hit["name"] if str(n) in where]
 
 

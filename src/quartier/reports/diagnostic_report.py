@@ -59,13 +59,15 @@ def context(
     data = service.to_json(d, t.lang)
     names = organisations or {}
     titles = {e["key"]: e["title"] for e in data["entries"]}
+    levels = [t.gettext(x) for x in LEVELS]
+    fresh = {k: t.gettext(v) for k, v in FRESHNESS.items()}
     entries = []
     for e in data["entries"]:
         entries.append(
             {
                 **e,
-                "level_label": t.gettext(LEVELS[e["level"]]),
-                "freshness_label": t.gettext(FRESHNESS[e["freshness"]]),
+                "level_label": levels[e["level"]],
+                "freshness_label": fresh[e["freshness"]],
                 "holders": sorted(
                     {names.get(x["holder"], x["holder"]) for x in e["datasets"]} - {""}
                 ),
@@ -82,7 +84,7 @@ def context(
         "d": data,
         "entries": entries,
         "units": units,
-        "levels": [t.gettext(x) for x in LEVELS],
+        "levels": levels,
         "unit_map": unit_map(d, t),
         "building_map": building_map(d, t),
         "shades": SHADES,

@@ -43,6 +43,8 @@ from quartier.services.moderation import read_values
 from quartier.storage.base import SqlStore
 
 LEVELS_DATASET = "diagnostic_niveaux"
+#: what the series keeps of each entry of each saved version
+ENTRY_FIELDS = ("level", "coverage", "completeness", "freshness")
 #: what is counted, in the order tables show it
 SOURCES = (
     "submissions_approved",
@@ -371,13 +373,9 @@ def _counts(c: Counter[str]) -> dict[str, int]:
 
 
 def _entry_value(p: Point, key: str) -> dict[str, Any]:
-    found = p.entries.get(key)
-    base = {"version": p.version, "date": p.created}
-    if found is None:
-        return base | {"level": None, "coverage": None, "completeness": None,
-                       "freshness": None}  # fmt: skip
-    return base | {k: found[k] for k in ("level", "coverage", "completeness",
-                                         "freshness")}  # fmt: skip
+    found = p.entries.get(key) or {}
+    values = {name: found.get(name) for name in ENTRY_FIELDS}
+    return {"version": p.version, "date": p.created, **values}
 
 
 def _saved_title(points: list[Point], key: str) -> str:

@@ -200,12 +200,12 @@ class _Tally:
 def _units(store: SqlStore, reader: Principal) -> gpd.GeoDataFrame | None:
     """The diagnostic's quartiers (finest admin units) in EPSG:4326, if the
     reader may read the admin dataset."""
-    slug = store.get_workspace().admin_dataset
-    if not slug:
-        return None
     try:
-        ds = store.get_dataset(slug)
-    except NotFound:
+        slug = store.get_workspace().admin_dataset
+        ds = store.get_dataset(slug) if slug else None
+    except NotFound:  # no workspace yet, or its admin dataset is gone
+        return None
+    if ds is None:
         return None
     if not access.can_read(reader, ds):
         return None

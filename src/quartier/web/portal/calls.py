@@ -56,9 +56,12 @@ async def calls_page(request: Request, who: Caller) -> HTMLResponse:
 
 def _map(d: diag.Diagnostic, call: service.Call, title: str, t: Translator) -> Any:
     """The territory with the call's quartiers shaded (and, for buildings,
-    the settled cells where none is mapped)."""
+    the settled cells where none is mapped) — when only some lack the data."""
     if d.units is None or d.units.empty:
         return None
+    partial = 0 < len(call.units) < len(d.units)
+    if not partial and call.kind != "buildings":
+        return None  # everywhere or nowhere: the sentence says it
     names = d.units["name"].astype(str)
     missing = names.isin(call.units).to_numpy()
     layers = [

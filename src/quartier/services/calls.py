@@ -67,11 +67,7 @@ def calls(store: SqlStore, reader: Principal, d: diag.Diagnostic) -> list[Call]:
     names = {o.slug: o.name for o in store.list_organisations()}
     form_entry = _form_entries(store, entries)
     open_forms = [f for f in store.list_forms() if f.form_id in form_entry]
-    active = [
-        c
-        for c in campaign_service.visible_campaigns(store, reader)
-        if c.status is CampaignStatus.ACTIVE
-    ]
+    pilots = _pilots(store, reader, form_entry, entries)
     missing = diag.missing_by_unit(d) if d.units is not None else None
     unit_names = [] if d.units is None else [str(n) for n in d.units["name"]]
     out = []
@@ -105,7 +101,7 @@ def calls(store: SqlStore, reader: Principal, d: diag.Diagnostic) -> list[Call]:
         )
         mine = [f for f in open_forms if form_entry[f.form_id] == e.key]
         _offer_forms(call, mine, reader, names)
-        call.campaigns = _campaigns(store, reader, active, e.key, form_entry, d, where)
+        call.campaigns = _campaigns(reader, pilots, e.key, d, where)
         if not mine and not call.campaigns:
             call.contacts = _contacts(r.details, names)
         out.append(call)
@@ -153,37 +149,65 @@ def _offer_forms(
                 call.forms_need_membership.append(org)
 
 
-def _campaigns(
+@dataclass
+class _Pilot:
+    """An active campaign, as calls need it (computed once per request)."""
+
+    campaign: Campaign
+    #: the entries it collects (through its forms or its dataset)
+    collects: set[str]
+    #: no form nor dataset: a mapping campaign (counts for buildings)
+    generic: bool
+    area: shapely.Geometry
+    mapped_pct: float
+
+
+def _pilots(
     store: SqlStore,
     reader: Principal,
-    active: list[Campaign],
-    key: str,
     form_entry: dict[str, str],
+    entries: list[Entry],
+) -> list[_Pilot]:
+    out = []
+    for c in campaign_service.visible_campaigns(store, reader):
+        if c.status is not CampaignStatus.ACTIVE:
+            continue
+        forms = campaign_service.campaign_forms(store, c)
+        target = _dataset_entry(store, c.dataset, entries)
+        collects = {form_entry[f.form_id] for f in forms if f.form_id in form_entry}
+        if target:
+            collects.add(target)
+        cells = store.list_cells(c.slug)
+        done = campaign_service.progress(cells)["mapped_pct"] if cells else 0.0
+        generic = not forms and not c.dataset
+        out.append(_Pilot(c, collects, generic, shapely.from_wkt(c.area_wkt), done))
+    return out
+
+
+def _campaigns(
+    reader: Principal,
+    pilots: list[_Pilot],
+    key: str,
     d: diag.Diagnostic,
     where: list[str],
 ) -> list[dict[str, Any]]:
     """Active campaigns that collect this entry (their forms or dataset), or,
-    for buildings, that cover cells where buildings are missing."""
+    for buildings, mapping campaigns that cover cells where they are missing."""
     out = []
-    for c in active:
-        forms = campaign_service.campaign_forms(store, c)
-        target = _dataset_entry(store, c.dataset, [r.entry for r in d.entries])
-        collects = key == target or any(form_entry.get(f.form_id) == key for f in forms)
-        area = shapely.from_wkt(c.area_wkt)
-        if not collects and key == BUILDINGS and not forms and target is None:
-            collects = _covers_gaps(d, area)
+    for p in pilots:
+        collects = key in p.collects or (
+            key == BUILDINGS and p.generic and _covers_gaps(d, p.area)
+        )
         if not collects:
             continue
-        cells = store.list_cells(c.slug)
-        done = campaign_service.progress(cells)
         out.append(
             {
-                "slug": c.slug,
-                "title": c.title,
-                "ends": c.ends,
-                "mapped_pct": done["mapped_pct"] if cells else 0.0,
-                "units": _units_in(d, area, where),
-                "may_map": access.can_map_campaign(reader, c),
+                "slug": p.campaign.slug,
+                "title": p.campaign.title,
+                "ends": p.campaign.ends,
+                "mapped_pct": p.mapped_pct,
+                "units": _units_in(d, p.area, where),
+                "may_map": access.can_map_campaign(reader, p.campaign),
             }
         )
     return out

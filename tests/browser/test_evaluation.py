@@ -78,8 +78,11 @@ def test_evaluation_chart_and_a_call_to_the_right_form(
         call.get_by_role("link", name="Connectez-vous pour contribuer")
     ).to_be_visible()
     expect(call.locator("a.call-form")).to_have_count(0)
-    sign_in(page, portal, "enqueteur", NGO_PASSWORD)
-    page.goto(portal.url + "/contribuer")
+    call.get_by_role("link", name="Connectez-vous pour contribuer").click()
+    page.get_by_label("Identifiant").fill("enqueteur")
+    page.get_by_label("Mot de passe").fill(NGO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(portal.url + "/contribuer")  # back where they were
     expect(page.get_by_role("heading", level=1)).to_have_text("Appels à contributions")
     form = page.locator('li[data-call="abris"] a.call-form')
     expect(form).to_have_attribute("href", "/formulaires/releve_abris")

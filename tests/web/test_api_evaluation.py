@@ -86,7 +86,7 @@ def test_portal_pages(site) -> None:
     assert "Evaluation" in english.text
     calls = client.get("/contribuer")
     assert 'data-call="batiments"' in calls.text and "/signalements" in calls.text
-    assert "/connexion?next=/contribuer" in calls.text
+    assert "/connexion?suite=/contribuer" in calls.text
     mine = client.get("/contribuer", headers=headers["alice"])
     assert 'href="/formulaires/releve"' in mine.text
 

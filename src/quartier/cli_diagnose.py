@@ -14,7 +14,7 @@ from quartier.domain.diagnostic import load_reference
 from quartier.errors import InvalidInput
 from quartier.i18n import N_, Translator, _
 from quartier.reports import diagnostic_report
-from quartier.reports.pdf import html_to_pdf
+from quartier.reports.pdf import chromium, html_to_pdf
 from quartier.services import diagnostic as diag
 from quartier.storage.base import SqlStore
 
@@ -59,6 +59,11 @@ def diagnose(
     entries = load_reference(reference)
     if report is not None and report.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise InvalidInput(f"--report: {report.name}: name a .html or .pdf file")
+    if report is not None and report.suffix.lower() == ".pdf" and chromium() is None:
+        raise InvalidInput(
+            "--report: a PDF needs Chromium (apt install chromium, or set "
+            "QUARTIER_CHROMIUM); write the report as HTML: --report rapport.html"
+        )
     with _store(db, create=False) as store:
         store.ensure_schema()
         with bar(_("Diagnostic"), quiet or as_json, total=len(entries)) as step:

@@ -13,6 +13,7 @@ from quartier.cli_analyze import analyze_app
 from quartier.cli_campaigns import campaigns_app
 from quartier.cli_diagnose import diagnose
 from quartier.cli_ecosystem import access_requests_app, capacity_app
+from quartier.cli_evaluation import calls, evaluate
 from quartier.cli_forms import forms_app
 from quartier.cli_programme import objectives_app, roadmap_app
 from quartier.cli_reference import reference_app
@@ -45,6 +46,8 @@ app.add_typer(objectives_app, name="objectives")
 app.add_typer(roadmap_app, name="roadmap")
 app.add_typer(access_requests_app, name="access-requests")
 orgs_app.add_typer(capacity_app, name="capacity")
+app.command("evaluate")(evaluate)
+app.command("calls")(calls)
 from quartier.cli_common import (  # noqa: E402
     DbOpt,
     JsonOpt,

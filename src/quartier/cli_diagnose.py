@@ -10,9 +10,13 @@ from rich.table import Table
 
 from quartier.cli_common import DbOpt, JsonOpt, QuietOpt, _print_json, _store, out
 from quartier.cli_common import progress as bar
-from quartier.i18n import N_, _
+from quartier.errors import InvalidInput
+from quartier.i18n import N_, Translator, _
+from quartier.reports import diagnostic_report
+from quartier.reports.pdf import chromium, html_to_pdf
 from quartier.services import diagnostic as diag
 from quartier.services import reference as reference_list
+from quartier.storage.base import SqlStore
 
 FRESHNESS = {
     "fresh": N_("à jour"),
@@ -39,10 +43,26 @@ def diagnose(
             help="Enregistrer niveaux et cartes des lacunes comme jeux (historique).",
         ),
     ] = False,
-    lang: Annotated[str, typer.Option(help="fr ou en (sortie --json).")] = "fr",
+    lang: Annotated[
+        str, typer.Option(help="fr ou en (sortie --json, rapport).")
+    ] = "fr",
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Écrire le rapport imprimable : rapport.html ou rapport.pdf.",
+        ),
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Diagnostic des données : couverture, complétude, fraîcheur, maturité."""
+    if report is not None and report.suffix.lower() not in (".html", ".htm", ".pdf"):
+        raise InvalidInput(f"--report: {report.name}: name a .html or .pdf file")
+    if report is not None and report.suffix.lower() == ".pdf" and chromium() is None:
+        raise InvalidInput(
+            "--report: a PDF needs Chromium (apt install chromium, or set "
+            "QUARTIER_CHROMIUM); write the report as HTML: --report rapport.html"
+        )
     with _store(db, create=False) as store:
         store.ensure_schema()
         entries = reference_list.entries(store, reference)
@@ -51,6 +71,8 @@ def diagnose(
                 store, reference=reference, grid_m=grid, progress=step
             )
         written = diag.save(store, found, author="local") if save else []
+        if report is not None:
+            write_report(store, found, report, lang)
     if as_json:
         _print_json(diag.to_json(found, lang) | {"saved": written})
         return
@@ -89,3 +111,23 @@ def diagnose(
         out.print(f"[yellow]{note}[/yellow]")
     if written:
         out.print(_("Enregistré : {names}").format(names=", ".join(written)))
+    if report is not None:
+        out.print(_("Rapport écrit : {path}").format(path=report), highlight=False)
+
+
+def write_report(
+    store: SqlStore, found: diag.Diagnostic, path: Path, lang: str
+) -> None:
+    """The standalone report, as HTML or (through Chromium) PDF."""
+    t = Translator(lang)
+    html = diagnostic_report.standalone(
+        found,
+        t,
+        city=store.get_workspace().name,
+        organisations={o.slug: o.name for o in store.list_organisations()},
+    )
+    if path.suffix.lower() == ".pdf":
+        html_to_pdf(html, path)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")

@@ -137,8 +137,9 @@ def capacity_add(
             LOCAL,
             Capacity(0, organisation, CapacityKind.parse(kind), ref, label, note),
         )
+        titles = capacities.reference_titles(store)
     if as_json:
-        _print_json(capacities.as_json(made, capacities.reference_titles()))
+        _print_json(capacities.as_json(made, titles))
         return
     out.print(_("Déclaration n° {id} enregistrée.").format(id=made.id))
 
@@ -155,7 +156,7 @@ def capacity_list(
     with _store(db, create=False) as store:
         store.ensure_schema()
         found = capacities.listed(store, LOCAL, organisation)
-    titles = capacities.reference_titles()
+        titles = capacities.reference_titles(store)
     rows = [capacities.as_json(c, titles) for c in found]
     if as_json:
         _print_json(rows)

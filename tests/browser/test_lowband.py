@@ -14,6 +14,8 @@ PUBLIC_PAGES = [
     "/connexion",
     "/signalements",
     "/diagnostic",
+    "/evaluation",
+    "/contribuer",
 ]
 
 

@@ -93,6 +93,8 @@ VERBS = [
     "access-requests refuse",
     "organisations capacity add",
     "organisations capacity list",
+    "evaluate",
+    "calls",
 ]
 
 

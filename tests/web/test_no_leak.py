@@ -205,6 +205,12 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         # the data diagnostic: page and API
         "/diagnostic",
         "/api/diagnostic",
+        "/diagnostic/rapport",
+        # evaluation and calls for contributions
+        "/evaluation",
+        "/api/evaluation",
+        "/contribuer",
+        "/api/calls",
         # residents' reports: list, GeoJSON, the portal's page
         "/api/reports",
         "/api/reports?format=geojson",

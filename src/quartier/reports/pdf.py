@@ -61,6 +61,10 @@ def html_to_pdf(html: str, target: Path, *, timeout: float = 120) -> Path:
             raise InvalidInput(
                 f"Chromium took more than {timeout:g} s to print the PDF"
             ) from None
+        except OSError as e:  # QUARTIER_CHROMIUM names no program that runs
+            raise InvalidInput(
+                f"Chromium could not be started ({browser}): {e}"
+            ) from None
         if not out.exists() or out.stat().st_size == 0:
             raise InvalidInput(
                 f"Chromium did not print the PDF (exit {done.returncode}): "

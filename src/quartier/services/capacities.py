@@ -9,9 +9,9 @@ from typing import Any
 from quartier import access
 from quartier.access import Principal
 from quartier.domain.catalogue import AccessLevel, Dataset
-from quartier.domain.diagnostic import load_reference
 from quartier.domain.ecosystem import Capacity, CapacityKind, check_capacity
 from quartier.errors import InvalidInput, NotFound, PermissionDenied
+from quartier.services import reference as reference_list
 from quartier.storage.base import SqlStore, now
 
 
@@ -31,8 +31,9 @@ def as_json(c: Capacity, titles: dict[str, tuple[str, str]] | None = None) -> di
     return out
 
 
-def reference_titles() -> dict[str, tuple[str, str]]:
-    return {e.key: (e.title, e.title_en) for e in load_reference()}
+def reference_titles(store: SqlStore) -> dict[str, tuple[str, str]]:
+    """Entry key → (French, English) title, from the city's reference list."""
+    return {e.key: (e.title, e.title_en) for e in reference_list.entries(store)}
 
 
 def declare(store: SqlStore, who: Principal, draft: Capacity) -> Capacity:
@@ -49,7 +50,7 @@ def declare(store: SqlStore, who: Principal, draft: Capacity) -> Capacity:
             "admin or steward of that organisation"
         )
     c = replace(draft, label=draft.label.strip(), ref=draft.ref.strip())
-    check_capacity(c, frozenset(reference_titles()))
+    check_capacity(c, frozenset(reference_titles(store)))
     if c.kind is CapacityKind.ON_REQUEST:
         _check_offer(store, who, c)
     made = store.add_capacity(replace(c, created=now(), author=who.label))

@@ -15,7 +15,6 @@ from typing import Any
 from quartier import access
 from quartier.access import Principal
 from quartier.domain import Dataset
-from quartier.domain.diagnostic import load_reference
 from quartier.domain.programme import (
     Indicator,
     Objective,
@@ -29,6 +28,7 @@ from quartier.domain.programme import (
 )
 from quartier.errors import InvalidInput, NotFound
 from quartier.services import diagnostic as diag
+from quartier.services import reference as reference_list
 from quartier.storage.base import SqlStore, now
 
 
@@ -82,8 +82,8 @@ def figures(store: SqlStore, who: Principal) -> Figures:
     )
 
 
-def reference_keys() -> set[str]:
-    return {e.key for e in load_reference()}
+def reference_keys(store: SqlStore) -> set[str]:
+    return {e.key for e in reference_list.entries(store)}
 
 
 def current_value(ind: Indicator, fig: Figures) -> float | None:
@@ -172,7 +172,7 @@ def create(store: SqlStore, who: Principal, draft: Objective) -> Objective:
     o = check_objective(draft)
     require_org(store, "owner", o.owner)
     access.require_edit_programme(who, o.owner, f"the objectives of {o.owner!r}")
-    keys = reference_keys()
+    keys = reference_keys(store)
     for n, ind in enumerate(o.indicators, start=1):
         _, key = parse_source(ind.source)
         if key and key not in keys:
@@ -199,7 +199,7 @@ def update(
             who, o.datasets, cat)]  # fmt: skip
         changes["datasets"] = tuple(dict.fromkeys([*changes["datasets"], *kept]))
     new = check_objective(replace(o, **changes))
-    _check_indicators(new)
+    _check_indicators(store, new)
     require_datasets(store, who, [s for s in new.datasets if s not in o.datasets])
     if not changes:
         return o
@@ -211,8 +211,8 @@ def update(
     return done
 
 
-def _check_indicators(o: Objective) -> None:
-    keys = reference_keys()
+def _check_indicators(store: SqlStore, o: Objective) -> None:
+    keys = reference_keys(store)
     for n, ind in enumerate(o.indicators, start=1):
         _, key = parse_source(ind.source)
         if key and key not in keys:

@@ -159,7 +159,7 @@ def _check_links(store: SqlStore, who: Principal, item: RoadmapItem) -> None:
             raise InvalidInput(
                 f"steward: {item.steward!r} has no role in {item.organisation!r}"
             )
-    if item.reference and item.reference not in obj.reference_keys():
+    if item.reference and item.reference not in obj.reference_keys(store):
         raise InvalidInput(f"reference: no reference entry {item.reference!r}")
     if item.dataset:
         obj.require_datasets(store, who, [item.dataset])

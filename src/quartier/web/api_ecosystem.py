@@ -41,7 +41,7 @@ def ecosystem_json(ctx: Ctx, who: Caller) -> dict[str, Any]:
 def list_capacities(slug: OrgSlug, ctx: Ctx, who: Caller) -> dict[str, Any]:
     """What the organisation declares it can do, produces or could produce."""
     ctx.store.get_organisation(slug)
-    titles = capacities.reference_titles()
+    titles = capacities.reference_titles(ctx.store)
     found = capacities.listed(ctx.store, who, slug)
     return {"capacities": [capacities.as_json(c, titles) for c in found]}
 
@@ -57,7 +57,7 @@ def add_capacity(
         p,
         Capacity(0, slug, CapacityKind(body.kind), body.ref, body.label, body.note),
     )
-    return capacities.as_json(made, capacities.reference_titles())
+    return capacities.as_json(made, capacities.reference_titles(ctx.store))
 
 
 @router.get("/charter")

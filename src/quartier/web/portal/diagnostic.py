@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from quartier import access
 from quartier.access import Principal
 from quartier.i18n import N_
+from quartier.reports.pdf import chromium
 from quartier.reports.svg import Layer, map_svg
 from quartier.services import diagnostic as service
 from quartier.web.deps import context, principal
@@ -61,6 +62,7 @@ async def diagnostic_page(request: Request, who: Caller) -> HTMLResponse:
         can_edit_reference=access.can_edit_reference(who),
         shades=SHADES,
         missing_colour=MISSING,
+        report_pdf=chromium() is not None,
     )
 
 

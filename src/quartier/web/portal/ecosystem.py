@@ -68,7 +68,7 @@ def _ecosystem(pg: Page, error: str = "", status: int = 200) -> HTMLResponse:
         status=status,
         active="ecosystem",
         managed=managed,
-        reference=capacities.reference_titles() if managed else {},
+        reference=capacities.reference_titles(store) if managed else {},
         offerable=_offerable(store, who) if managed else [],
         error=error,
         groups=[

@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 
 from quartier import access
 from quartier.access import Principal
-from quartier.domain.diagnostic import load_reference
 from quartier.domain.programme import (
     OBJECTIVE_MOVES,
     ROADMAP_MOVES,
@@ -27,6 +26,7 @@ from quartier.domain.programme import (
 )
 from quartier.i18n import N_
 from quartier.services import objectives as objectives_service
+from quartier.services import reference as reference_list
 from quartier.services import roadmap as roadmap_service
 from quartier.storage.base import SqlStore
 from quartier.web.deps import context, principal
@@ -199,7 +199,7 @@ def _console_values(store: SqlStore, who: Principal, lang: str) -> dict[str, Any
         ),
         "entries": [
             (e.key, (e.title_en or e.title) if en else e.title)
-            for e in load_reference()
+            for e in reference_list.entries(store)
         ],
         "datasets": access.readable(who, store.list_datasets()),
         "suggestions": roadmap_service.suggestions(store, fig, lang),

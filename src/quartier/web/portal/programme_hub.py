@@ -4,6 +4,8 @@ may see) and the pages that carry it."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -11,9 +13,11 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from quartier.access import Principal
+from quartier.domain.agreements import in_force
+from quartier.domain.programme import overdue
 from quartier.errors import NotFound
 from quartier.i18n import N_
-from quartier.services import campaigns, diagnostic
+from quartier.services import agreements, campaigns, diagnostic
 from quartier.storage.base import SqlStore
 from quartier.web.deps import context, principal
 from quartier.web.portal import labels
@@ -107,6 +111,7 @@ def _facts(store: SqlStore, who: Principal) -> dict[str, Any]:
         found: diagnostic.Diagnostic | None = diagnostic.cached_diagnostic(store, who)
     except NotFound:  # no workspace yet: nothing to diagnose
         found = None
+    today = dt.date.today()
     by_kind: dict[str, int] = {}
     for org in store.list_organisations():
         by_kind[org.kind.value] = by_kind.get(org.kind.value, 0) + 1
@@ -116,4 +121,11 @@ def _facts(store: SqlStore, who: Principal) -> dict[str, Any]:
         "missing": sum(1 for r in found.entries if r.level == 0) if found else 0,
         "organisations": by_kind,
         "campaigns": len(campaigns.visible_campaigns(store, who)),
+        # objectives and roadmap items are public programme information
+        "objectives": Counter(o.status.value for o in store.list_objectives()),
+        "roadmap": Counter(i.status.value for i in store.list_roadmap_items()),
+        "overdue": sum(1 for i in store.list_roadmap_items() if overdue(i, today)),
+        "agreements": sum(
+            1 for a in agreements.listed(store, who) if in_force(a, today)
+        ),
     }

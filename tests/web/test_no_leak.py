@@ -224,6 +224,12 @@ def _everything(client, headers, slugs, tmp_path) -> str:
         "/api/access-requests",
         "/demandes-acces",
         "/demandes-acces/nouvelle",
+        # agreements the caller is a party to (never naming what they hide)
+        "/api/agreements",
+        "/api/agreements/c-en-vigueur",
+        "/api/agreements/c-expiree",
+        # the programme hub
+        "/programme",
     ):
         get(url)
     for slug in slugs:

@@ -33,6 +33,20 @@ def as_json(a: Agreement) -> dict[str, Any]:
     }
 
 
+def readable_slugs(store: SqlStore, who: Principal) -> set[str]:
+    return {d.slug for d in access.readable(who, store.list_datasets())}
+
+
+def as_json_for(
+    a: Agreement, who: Principal, readable: set[str] | None = None, *, store: SqlStore
+) -> dict[str, Any]:
+    """:func:`as_json` naming only the datasets ``who`` may read: a party's
+    member must not learn of a dataset the agreement does not (or no longer)
+    open to them."""
+    seen = readable if readable is not None else readable_slugs(store, who)
+    return as_json(a) | {"datasets": [d for d in a.datasets if d in seen]}
+
+
 def create(store: SqlStore, who: Principal, draft: Agreement) -> Agreement:
     """Check and store an agreement; every dataset must be the holder's."""
     a = check(draft)

@@ -40,7 +40,13 @@ class StatusIn(Body):
 def list_agreements(ctx: Ctx, who: Caller) -> dict[str, Any]:
     """The agreements you are a party to (administrators: all)."""
     p = access.require_signed_in(who)
-    return {"agreements": [service.as_json(a) for a in service.listed(ctx.store, p)]}
+    seen = service.readable_slugs(ctx.store, p)
+    return {
+        "agreements": [
+            service.as_json_for(a, p, seen, store=ctx.store)
+            for a in service.listed(ctx.store, p)
+        ]
+    }
 
 
 @router.post("/agreements", status_code=201)
@@ -62,13 +68,15 @@ def add_agreement(body: AgreementIn, ctx: Ctx, who: Caller) -> dict[str, Any]:
             status=AgreementStatus(body.status),
         ),
     )
-    return service.as_json(made)
+    return service.as_json_for(made, p, store=ctx.store)
 
 
 @router.get("/agreements/{agreement_id}")
 def one_agreement(agreement_id: str, ctx: Ctx, who: Caller) -> dict[str, Any]:
     p = access.require_signed_in(who)
-    return service.as_json(service.visible(ctx.store, p, agreement_id))
+    return service.as_json_for(
+        service.visible(ctx.store, p, agreement_id), p, store=ctx.store
+    )
 
 
 @router.post("/agreements/{agreement_id}/status")
@@ -78,4 +86,4 @@ def change_status(
     """Activate, suspend or end an agreement (the holder's admins and stewards)."""
     p = access.require_signed_in(who)
     done = service.set_status(ctx.store, p, agreement_id, AgreementStatus(body.status))
-    return service.as_json(done)
+    return service.as_json_for(done, p, store=ctx.store)

@@ -200,3 +200,23 @@ def test_the_demo_city(city: SqlStore):
     assert found["batiments"]["coverage"] > 50
     assert d["building_gaps"]["missing"] > 0
     assert len(d["units"]) == 17
+
+
+def test_entries_named_like_the_units_columns_change_nothing(town: SqlStore):
+    """An entry keyed ``name``, ``code`` or ``geometry`` is one more entry,
+    not a column of the admin units (it once broke every diagnostic page)."""
+    from quartier.access import LOCAL
+    from quartier.domain.diagnostic import shipped_documents
+    from quartier.services import reference
+
+    docs = shipped_documents()
+    roads = next(d for d in docs if d["key"] == "routes")
+    odd = [roads | {"key": k, "keywords": ["route"]} for k in ("name", "geometry")]
+    reference.replace_all(town, LOCAL, {"entries": [*docs, *odd]}, "f.json")
+    d = diagnose(town, grid_m=50, today=date(2026, 11, 26))
+    r = by_key(d)
+    assert list(d.units["name"]) == ["Ada", "Bel", "Cap", "Dor"]
+    assert d.units.geometry.notna().all()
+    missing = dict(zip(d.units["name"], missing_by_unit(d), strict=True))
+    assert "batiments" in missing["Cap"]
+    assert r["name"].entry.key == "name" and len(to_json(d)["entries"]) == 27

@@ -224,9 +224,10 @@ def _settle(result: EntryResult, units: gpd.GeoDataFrame | None) -> None:
         for d in result.details:
             if d["covered"] is not None:
                 seen |= d["covered"]
-        units[result.entry.key] = seen
+        column = covered_column(result.entry.key)
+        units[column] = seen
         if all(d["covered"] is None for d in result.details):
-            units[result.entry.key] = pd.array([pd.NA] * len(units), dtype="boolean")
+            units[column] = pd.array([pd.NA] * len(units), dtype="boolean")
 
 
 def _building_gaps(
@@ -327,13 +328,20 @@ def to_json(d: Diagnostic, lang: str = "fr") -> dict[str, Any]:
     return out
 
 
+def covered_column(key: str) -> str:
+    """The admin units' column that says where entry ``key`` has data (named
+    apart from the units' own columns: an entry may be called ``name``)."""
+    return f"covered:{key}"
+
+
 def missing_by_unit(d: Diagnostic) -> list[list[str]]:
     """Per unit (in order), the entries with data elsewhere but none there,
     and those with no data at all (not where coverage is not computable)."""
     assert d.units is not None
-    keys = [r.entry.key for r in d.entries if r.entry.key in d.units]
+    keys = [r.entry.key for r in d.entries if covered_column(r.entry.key) in d.units]
     absent = [r.entry.key for r in d.entries if not r.details]
-    seen = d.units[keys].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    columns = [covered_column(k) for k in keys]
+    seen = d.units[columns].astype("boolean").fillna(True).to_numpy(dtype=bool)
     return [
         [k for k, there in zip(keys, row, strict=True) if not there] + absent
         for row in seen

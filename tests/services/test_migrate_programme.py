@@ -47,3 +47,21 @@ def test_objectives_and_roadmap_travel(pg_url: str, tmp_path: Path) -> None:
             source.list_programme_events("objective", "o1")
         )
         assert len(pg.list_programme_events("roadmap", "r1")) == 1
+
+
+def test_the_city_reference_list_travels(pg_url: str, tmp_path: Path) -> None:
+    from quartier.access import LOCAL
+    from quartier.domain.diagnostic import shipped_documents
+    from quartier.services import reference
+
+    with open_store(str(tmp_path / "v.gpkg")) as source, open_store(pg_url) as pg:
+        source.ensure_schema()
+        docs = shipped_documents()[:3]
+        reference.replace_all(source, LOCAL, {"entries": docs}, "f.json")
+        migrate(source, pg)
+        assert reference.documents(pg) == (True, docs)
+        # and the target's list is editable at once
+        reference.remove_entry(pg, LOCAL, docs[0]["key"])
+        assert [d["key"] for d in reference.documents(pg)[1]] == [
+            d["key"] for d in docs[1:]
+        ]

@@ -82,3 +82,30 @@ def test_access_requests_are_decided_once(store):
         store.get_access_request(999)
     with pytest.raises(NotFound):
         store.decide_access_request(999, RequestStatus.REFUSED, by="x", at="t")
+
+
+def test_one_pending_request_per_requester_and_dataset_even_at_once(store):
+    import threading
+
+    store.ensure_schema()
+    outcomes: list[str] = []
+    start = threading.Barrier(4)
+
+    def ask() -> None:
+        start.wait()
+        try:
+            store.add_access_request(_request())
+            outcomes.append("made")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "conflict", "conflict", "made"]
+    (only,) = store.list_access_requests()
+    # once decided, the same person may ask again
+    store.decide_access_request(only.id, RequestStatus.REFUSED, by="x", at="t")
+    assert store.add_access_request(_request()).status is RequestStatus.PENDING

@@ -241,3 +241,49 @@ def test_ecosystem_and_charter_show_only_what_the_reader_may_see(parties):
     assert zones["steward"] == "ville" and zones["access"] == "restricted"
     # a stranger sees no agreement
     assert client.get("/api/charter", headers=h["autre"]).json()["agreements"] == []
+
+
+def test_an_approval_takes_a_free_agreement_id_and_leaves_nothing_open_on_failure(
+    parties,
+):
+    """The id an approval wants may be taken (a request renumbered by a
+    migration): it takes the next free one. A request withdrawn while the
+    steward approves ends the draft agreement: nothing is opened."""
+    from quartier.domain.agreements import Agreement, AgreementStatus
+    from quartier.domain.ecosystem import RequestStatus
+    from quartier.errors import Conflict
+    from quartier.services import access_requests
+
+    client, store, h = parties
+    assert offer(client, h).status_code == 201
+    r = ask(client, h).json()
+    store.add_agreement(
+        Agreement(f"demande-{r['id']}", "Autre", "ville", ("ong",), ("zones",),
+                  "x", "2026-01-01", "2026-01-02", created="t")
+    )  # fmt: skip
+    url = f"/api/access-requests/{r['id']}/decision"
+    done = client.post(url, json={"decision": "approve"}, headers=h["cheffe"])
+    assert done.status_code == 200, done.text
+    made = store.get_agreement(done.json()["agreement"])
+    assert made.id == f"demande-{r['id']}-2" and made.status is AgreementStatus.ACTIVE
+    # a request withdrawn between the steward's read and the write
+    assert offer(client, h, "cachee").status_code == 201
+    second = ask(client, h, dataset="cachee").json()
+    steward = accounts.principal_of(store.get_user("cheffe"), via="token", store=store)
+    pending = store.get_access_request(second["id"])
+    store.decide_access_request(
+        second["id"], RequestStatus.WITHDRAWN, by="chercheur", at="t"
+    )
+    original = store.get_access_request
+    store.get_access_request = lambda _id: pending  # the steward's stale read
+    try:
+        with pytest.raises(Conflict):
+            access_requests.decide(store, steward, second["id"], approve=True)
+    finally:
+        store.get_access_request = original
+    left = [a for a in store.list_agreements() if "cachee" in a.datasets]
+    assert [a.status for a in left] == [AgreementStatus.ENDED]
+    reader = accounts.principal_of(
+        store.get_user("chercheur"), via="token", store=store
+    )
+    assert "cachee" not in reader.grants

@@ -163,15 +163,20 @@ def decide(
     check_decision(r, status, reason)
     made = ""
     if approve:
+        # the agreement is made as a draft (it opens nothing), the request
+        # decided only if still pending, then the agreement put in force: a
+        # failure in between never leaves access granted on a pending request
         made = _agreement_for(store, who, r, ds).id
     try:
         done = store.decide_access_request(
             r.id, status, by=who.label, at=now(), reason=reason.strip(), agreement=made
         )
-    except Conflict:
-        if made:  # someone withdrew or decided meanwhile: the access stops
+    except Exception:
+        if made:  # withdrawn or decided meanwhile, or the store failed
             agreements.set_status(store, who, made, AgreementStatus.ENDED)
         raise
+    if made:
+        agreements.set_status(store, who, made, AgreementStatus.ACTIVE)
     store.audit(
         actor=who.label,
         action=f"access_request.{status.value}",
@@ -191,7 +196,7 @@ def _agreement_for(
         store,
         who,
         Agreement(
-            agreement_id(r.id),
+            _free_id(store, agreement_id(r.id)),
             # no dataset title: the agreement outlives the access it opens
             f"Demande d'accès n° {r.id} — {r.organisation}",
             holders[0],
@@ -200,9 +205,20 @@ def _agreement_for(
             r.purpose,
             r.starts,
             r.ends,
-            AgreementStatus.ACTIVE,
+            AgreementStatus.DRAFT,
         ),
     )
+
+
+def _free_id(store: SqlStore, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``… when taken (a request renumbered by a
+    migration, or the draft left by an approval that failed)."""
+    taken = {a.id for a in store.list_agreements()}
+    n, candidate = 1, wanted
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}-{n}"
+    return candidate
 
 
 def withdraw(store: SqlStore, who: Principal, request_id: int) -> AccessRequest:

@@ -22,6 +22,7 @@ ROW_TABLES = (
     "programme_events",
     "capacities",
     "access_requests",
+    "reference_entries",
 )
 
 

@@ -90,21 +90,41 @@ class EcosystemMixin:
 
     # ------------------------------------------------------- access requests
     def add_access_request(self, r: AccessRequest) -> AccessRequest:
-        with self._write() as conn:
-            new_id = conn.execute(
-                _R.insert().values(
-                    dataset=r.dataset,
-                    requester=r.requester,
-                    organisation=r.organisation,
-                    purpose=r.purpose,
-                    starts=r.starts,
-                    ends=r.ends,
-                    status=RequestStatus.PENDING.value,
-                    created=r.created,
-                )
-            ).inserted_primary_key
+        """A new pending request; one pending request per requester and
+        dataset (a unique index settles two sent at once)."""
+        again = Conflict(f"you already have a pending request for {r.dataset!r}")
+        try:
+            with self._write() as conn:
+                new_id = self._insert_request(conn, r, again)
+        except sa.exc.IntegrityError:
+            raise again from None
         assert new_id is not None
         return self.get_access_request(int(new_id[0]))
+
+    def _insert_request(
+        self, conn: sa.Connection, r: AccessRequest, again: Conflict
+    ) -> Any:
+        pending = conn.execute(
+            sa.select(_R.c.id).where(
+                _R.c.requester == r.requester,
+                _R.c.dataset == r.dataset,
+                _R.c.status == RequestStatus.PENDING.value,
+            )
+        ).first()
+        if pending:
+            raise again
+        return conn.execute(
+            _R.insert().values(
+                dataset=r.dataset,
+                requester=r.requester,
+                organisation=r.organisation,
+                purpose=r.purpose,
+                starts=r.starts,
+                ends=r.ends,
+                status=RequestStatus.PENDING.value,
+                created=r.created,
+            )
+        ).inserted_primary_key
 
     def get_access_request(self, request_id: int) -> AccessRequest:
         with self._read() as conn:

@@ -481,3 +481,12 @@ access_requests = sa.Table(
     sa.Column("reason", sa.Text, nullable=False, default=""),
     sa.Column("agreement", sa.Text, nullable=False, default=""),
 )
+#: one pending request per requester and dataset (two sent at once: one wins)
+sa.Index(
+    "quartier_access_requests_one_pending",
+    access_requests.c.requester,
+    access_requests.c.dataset,
+    unique=True,
+    sqlite_where=access_requests.c.status == "pending",
+    postgresql_where=access_requests.c.status == "pending",
+)

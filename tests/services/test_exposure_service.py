@@ -56,6 +56,17 @@ def test_a_result_is_as_closed_as_its_most_closed_input(city: SqlStore):
         assert city.get_dataset(slug).access.value == "restricted"
 
 
+def test_a_result_never_opens_up_when_its_inputs_do(city: SqlStore):
+    """The access level covers every version: a version computed from
+    restricted data stays closed when the next run's inputs are public."""
+    city.update_dataset("population_estimee", access="restricted")
+    run_exposure(city, ExposureParams(buffer_m=30))
+    city.update_dataset("population_estimee", access="public")
+    later = run_exposure(city, ExposureParams(buffer_m=10))
+    assert later.datasets["exposition_erosions"] == 2
+    assert city.get_dataset("exposition_erosions").access.value == "restricted"
+
+
 def test_unknown_inputs_are_named(city: SqlStore):
     from quartier.errors import InvalidInput
 

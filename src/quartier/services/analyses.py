@@ -266,6 +266,7 @@ def write_result(
         return current  # same inputs, same parameters, same result: no new version
     meta = _result_dataset(slug, title, title_en, theme, lineage, description)
     meta.kind = "features" if is_features else "attributes"
+    _never_looser(store, slug, meta)
     version = store.write_version(
         slug,
         [batch],
@@ -314,6 +315,19 @@ def _refuse_foreign(store: SqlStore, slug: str, analysis: str) -> None:
             f"dataset {slug!r} exists and was not written by the {analysis} "
             "analysis: rename it, or choose other inputs"
         )
+
+
+def _never_looser(store: SqlStore, slug: str, meta: Dataset) -> None:
+    """Keep an existing result as closed as it is when a new run's inputs are
+    more open: the access level covers every version, and earlier versions
+    may come from more restricted data (a person may open it deliberately)."""
+    try:
+        ds = store.get_dataset(slug)
+    except NotFound:
+        return
+    if _OPENNESS.index(ds.access) > _OPENNESS.index(meta.access):
+        meta.access, meta.producer, meta.steward = ds.access, ds.producer, ds.steward
+        meta.licence = ds.licence
 
 
 def _current(store: SqlStore, slug: str) -> Version | None:

@@ -407,7 +407,8 @@ def save(store: SqlStore, d: Diagnostic, *, author: str) -> list[str]:
             "couverture": [_pct(r.facts.coverage) for r in d.entries],
             "completude": [_pct(r.facts.completeness) for r in d.entries],
             "fraicheur": [r.facts.freshness.value for r in d.entries],
-            "jeux": [", ".join(r.datasets) for r in d.entries],
+            # how many, not which: a reader of the result may not read them all
+            "nombre_jeux": [len(r.datasets) for r in d.entries],
         }
     )
     an.write_result(

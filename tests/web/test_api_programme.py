@@ -292,6 +292,14 @@ def test_editors_change_objectives_and_items_and_hidden_links_stay(city):
     assert (got["steward_name"], got["quarter"], got["reference"]) == (
         "Awa Diop", "2027-T1", "ecoles",
     )  # fmt: skip
+    # a steward without a display name: the public never sees the account name
+    r = client.patch(url, json={"steward": "lecteur"}, headers=h["cheffe"])
+    assert r.status_code == 200, r.text
+    public = client.get(url).json()
+    assert public["steward_name"] is None and public["has_steward"] is True
+    assert "lecteur" not in client.get(url).text
+    assert "lecteur" not in client.get("/feuille-de-route").text
+    client.patch(url, json={"steward": "cheffe"}, headers=h["cheffe"])
     for change, field in (
         ({"steward": "gardien"}, "steward"),
         ({"target_date": "bientôt"}, "target_date"),

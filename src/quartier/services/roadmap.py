@@ -79,6 +79,7 @@ def as_json(
         "organisation": item.organisation,
         "organisation_name": obj.org_name(store, item.organisation),
         "steward_name": _display_name(store, item.steward),
+        "has_steward": bool(item.steward),
         "target_date": item.target_date or None,
         "quarter": quarter(item.target_date) or None,
         "overdue": overdue(item, today or dt.date.today()),
@@ -257,13 +258,15 @@ def add_suggestions(
 
 
 def _display_name(store: SqlStore, username: str) -> str | None:
+    """The steward's display name; never the account name (personal data:
+    shown to the item's editors only, as ``steward``)."""
     if not username:
         return None
     try:
         user = store.get_user(username)
     except NotFound:
         return None
-    return user.display_name or user.username
+    return user.display_name or None
 
 
 def _objective(store: SqlStore, objective_id: str) -> dict[str, str] | None:

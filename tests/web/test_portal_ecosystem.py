@@ -65,6 +65,16 @@ def test_ask_and_decide_with_the_portal_forms(store, parties) -> None:  # noqa: 
             data={"decision": "refuse", "reason": "", "csrf_token": _csrf(page.text)},
         )
         assert no_reason.status_code == 400
+        odd = steward.post(
+            f"/demandes-acces/{r.id}/decision",
+            data={
+                "decision": "peut-être",
+                "reason": "x",
+                "csrf_token": _csrf(page.text),
+            },
+        )
+        assert odd.status_code == 400 and "pas été faite" in odd.text
+        assert store.get_access_request(r.id).status.value == "pending"
         done = steward.post(
             f"/demandes-acces/{r.id}/decision",
             data={"decision": "approve", "csrf_token": _csrf(page.text)},

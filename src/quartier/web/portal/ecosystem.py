@@ -215,6 +215,8 @@ def decide(
     reason: Text = "",
 ) -> Response:
     pg = page(request, access.require_signed_in(who))
+    if decision not in ("approve", "refuse"):
+        return _requests(pg, "decision: approve or refuse", 400)
     try:
         requests_service.decide(
             context(request).store,

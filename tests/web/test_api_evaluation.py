@@ -112,3 +112,17 @@ def test_the_diagnostic_report_as_pdf(site) -> None:
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+    # the same page again is the same PDF, not printed a second time
+    from quartier.web.portal import diagnostic_report
+
+    assert client.get("/diagnostic/rapport?format=pdf").content == pdf.content
+    # busy printers answer at once, they do not hold a server worker
+    held = [diagnostic_report._PRINTERS.acquire(blocking=False) for _ in range(2)]
+    try:
+        assert all(held)
+        diagnostic_report._PRINTED.clear()
+        busy = client.get("/diagnostic/rapport?format=pdf")
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "30"
+    finally:
+        for _ in held:
+            diagnostic_report._PRINTERS.release()

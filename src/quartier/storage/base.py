@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
@@ -153,6 +154,14 @@ class SqlStore(
     def __init__(self, url: str) -> None:
         self.url = url
 
+    @property
+    def name(self) -> str:
+        """The store as messages name it: a file's name, a database URL
+        without its password (messages may reach web callers)."""
+        if "://" in self.url:
+            return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        return os.path.basename(self.url)
+
     # ------------------------------------------------------------------ life
     def close(self) -> None:
         self.engine.dispose()
@@ -200,7 +209,7 @@ class SqlStore(
         with self._read() as conn:
             row = conn.execute(sa.select(s.workspace)).mappings().first()
         if row is None:
-            raise NotFound(f"{self.url}: no workspace yet; run `quartier init`")
+            raise NotFound(f"{self.name}: no workspace yet; run `quartier init`")
         return Workspace(
             name=row["name"],
             working_crs=row["working_crs"],

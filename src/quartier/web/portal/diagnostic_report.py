@@ -4,8 +4,10 @@ the visitor may read, like ``/diagnostic``."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from quartier.access import Principal
-from quartier.errors import TooManyAttempts
+from quartier.errors import InvalidInput, RateLimited
 from quartier.reports import diagnostic_report
-from quartier.reports.pdf import html_to_pdf
+from quartier.reports.pdf import chromium, html_to_pdf
 from quartier.services import diagnostic as service
 from quartier.web.deps import context, principal
 from quartier.web.portal.render import page
@@ -30,6 +32,9 @@ router = APIRouter(
 Caller = Annotated[Principal, Depends(principal)]
 #: Chromium runs at most twice at once: a visitor cannot fill the server
 _PRINTERS = threading.BoundedSemaphore(2)
+#: the last PDFs printed, by the page they print (a few hundred KB each)
+_PRINTED: OrderedDict[str, bytes] = OrderedDict()
+_PRINTED_LOCK = threading.Lock()
 
 
 @router.get("/diagnostic/rapport")
@@ -55,6 +60,12 @@ async def diagnostic_report_page(
         return HTMLResponse(
             html, headers={"Cache-Control": "no-cache", "Vary": "Cookie"}
         )
+    if chromium() is None:
+        raise InvalidInput(
+            "pas de PDF sur ce serveur (Chromium absent) : ouvrez le rapport HTML et "
+            "imprimez-le depuis le navigateur (no PDF on this server: print the "
+            "HTML report from your browser)"
+        )
     data = await run_in_threadpool(_pdf, html)
     return Response(
         data,
@@ -68,12 +79,28 @@ async def diagnostic_report_page(
 
 
 def _pdf(html: str) -> bytes:
-    if not _PRINTERS.acquire(timeout=60):
-        raise TooManyAttempts("PDF printing is busy: try again in a minute")
+    """The page printed (the same page again: the same PDF, not printed
+    twice); busy printers answer 429 at once rather than hold a worker."""
+    key = hashlib.sha256(html.encode()).hexdigest()
+    with _PRINTED_LOCK:
+        if key in _PRINTED:
+            _PRINTED.move_to_end(key)
+            return _PRINTED[key]
+    if not _PRINTERS.acquire(blocking=False):
+        raise RateLimited(
+            "l'impression PDF est occupée : réessayez dans 30 s "
+            "(PDF printing is busy: retry in 30 s)",
+            retry_after=30,
+        )
     try:
         with tempfile.TemporaryDirectory(prefix="quartier-rapport-") as tmp:
             target = Path(tmp) / "rapport.pdf"
             html_to_pdf(html, target)
-            return target.read_bytes()
+            data = target.read_bytes()
     finally:
         _PRINTERS.release()
+    with _PRINTED_LOCK:
+        _PRINTED[key] = data
+        while len(_PRINTED) > 4:
+            _PRINTED.popitem(last=False)
+    return data

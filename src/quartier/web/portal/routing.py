@@ -19,7 +19,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from quartier.access import ANONYMOUS
-from quartier.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from quartier.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
 from quartier.web.portal.render import page, render
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -40,6 +46,10 @@ class PortalRoute(APIRoute):
                 return await handler(request)
             except Unauthenticated:
                 return to_login(request)
+            except RateLimited as e:
+                busy = error_page(request, 429, template, active)
+                busy.headers["Retry-After"] = str(e.retry_after)
+                return busy
             except PermissionDenied:
                 return error_page(request, 403, template, active)
             except NotFound:

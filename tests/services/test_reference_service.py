@@ -119,3 +119,32 @@ def test_the_diagnostic_follows_the_city_list(store, tmp_path):
     )
     again = diagnostic.cached_diagnostic(store, Principal())
     assert again.entries[0].entry.frequency_days == 1
+
+
+def test_the_diagnostic_follows_a_dataset_metadata_change(store, tmp_path):
+    """A retitled dataset may answer another entry: the page cache knows."""
+    store.ensure_schema()
+    store.set_workspace(Workspace("Ville", 32733))
+    path = tmp_path / "points.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"etat": "ok"},
+                        "geometry": {"type": "Point", "coordinates": [15.3, -4.4]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    import_path(store, path, ImportOptions(dataset="points", title="Points"))
+    reference.replace_all(store, LOCAL, {"entries": [water_point()]}, "f.json")
+    before = diagnostic.cached_diagnostic(store, Principal())
+    assert before.entries[0].datasets == []
+    store.update_dataset("points", title="Bornes du quartier")
+    after = diagnostic.cached_diagnostic(store, Principal())
+    assert after.entries[0].datasets == ["points"]

@@ -141,11 +141,17 @@ class PageCache(Generic[T]):
 
 def seen_by(store: SqlStore, reader: Principal) -> tuple[Any, ...]:
     """What ``reader`` may see of the data, as a cache key: the readable
-    datasets with their versions and the fields hidden from the reader. Two
-    readers with the same key may share a computed page; no one else."""
+    datasets with their versions, their metadata's last change (title, theme,
+    licence, access decide the diagnostic too) and the fields hidden from the
+    reader. Two readers with the same key may share a computed page."""
     return tuple(
         sorted(
-            (d.slug, d.current_version, tuple(sorted(access.hidden_fields(reader, d))))
+            (
+                d.slug,
+                d.current_version,
+                d.updated,
+                tuple(sorted(access.hidden_fields(reader, d))),
+            )
             for d in access.readable(reader, store.list_datasets())
         )
     )

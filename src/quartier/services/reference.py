@@ -106,7 +106,7 @@ def replace_all(store: SqlStore, who: Principal, data: Any, source: str) -> int:
 def reset(store: SqlStore, who: Principal) -> None:
     """Back to the list shipped with Quartier."""
     _require(who)
-    for _attempt in range(3):
+    for attempt in range(3):
         rev, _ = store.reference_documents()
         try:
             store.replace_reference_documents(
@@ -114,7 +114,8 @@ def reset(store: SqlStore, who: Principal) -> None:
             )
             break
         except StaleVersion:
-            continue
+            if attempt == 2:
+                raise
     store.audit(actor=who.label, action="reference.reset", target="reference")
 
 

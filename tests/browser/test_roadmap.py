@@ -98,7 +98,7 @@ def test_a_steward_adds_an_item_and_an_objective_and_moves_them(
     page, seeded, shot
 ) -> None:
     sign_in(page, seeded, "ong", NGO_PASSWORD)
-    page.get_by_role("link", name="Programme").click()
+    page.locator("nav.console-nav").get_by_role("link", name="Programme").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Objectifs et feuille de route"
     )

@@ -11,19 +11,13 @@ from rich.table import Table
 from quartier.cli_common import DbOpt, JsonOpt, QuietOpt, _print_json, _store, out
 from quartier.cli_common import progress as bar
 from quartier.errors import InvalidInput
-from quartier.i18n import N_, Translator, _
+from quartier.i18n import Translator, _
 from quartier.reports import diagnostic_report
+from quartier.reports.diagnostic_report import FRESHNESS
 from quartier.reports.pdf import chromium, html_to_pdf
 from quartier.services import diagnostic as diag
 from quartier.services import reference as reference_list
 from quartier.storage.base import SqlStore
-
-FRESHNESS = {
-    "fresh": N_("à jour"),
-    "ageing": N_("vieillissante"),
-    "stale": N_("périmée"),
-    "unknown": "—",
-}
 
 
 def diagnose(

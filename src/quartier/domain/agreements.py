@@ -74,9 +74,14 @@ def check(a: Agreement) -> Agreement:
         raise InvalidInput("partners: the holder does not share with itself")
     if not a.datasets:
         raise InvalidInput("datasets: name at least one dataset")
+    check_period(a.starts, a.ends)
+    return a
+
+
+def check_period(starts: str, ends: str) -> None:
+    """Two ISO days, the last not before the first (agreements, requests)."""
     days = []
-    for name in ("starts", "ends"):
-        value = getattr(a, name)
+    for name, value in (("starts", starts), ("ends", ends)):
         try:
             days.append(date.fromisoformat(value))
         except (TypeError, ValueError):
@@ -85,4 +90,3 @@ def check(a: Agreement) -> Agreement:
             ) from None
     if days[1] < days[0]:
         raise InvalidInput("ends: the last day comes before the first")
-    return a

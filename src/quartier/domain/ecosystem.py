@@ -15,9 +15,9 @@ the decision (who, when, why) is written once and never changed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 
+from quartier.domain.agreements import check_period
 from quartier.errors import Conflict, InvalidInput
 
 _TEXT_MAX = 2000
@@ -107,17 +107,7 @@ def check_request(r: AccessRequest) -> AccessRequest:
         raise InvalidInput("purpose: say what the data is needed for")
     if len(r.purpose) > _TEXT_MAX:
         raise InvalidInput("purpose: 2000 characters at most")
-    days = []
-    for name in ("starts", "ends"):
-        value = getattr(r, name)
-        try:
-            days.append(date.fromisoformat(value))
-        except (TypeError, ValueError):
-            raise InvalidInput(
-                f"{name}: {value!r} is not a date (YYYY-MM-DD)"
-            ) from None
-    if days[1] < days[0]:
-        raise InvalidInput("ends: the last day comes before the first")
+    check_period(r.starts, r.ends)
     return r
 
 

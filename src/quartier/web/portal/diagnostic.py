@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from quartier import access
 from quartier.access import Principal
-from quartier.i18n import N_
+from quartier.reports.diagnostic_report import FRESHNESS, LEVELS, MISSING, SHADES
 from quartier.reports.pdf import chromium
 from quartier.reports.svg import Layer, map_svg
 from quartier.services import diagnostic as service
@@ -26,23 +26,6 @@ router = APIRouter(
     route_class=PortalRoute,
 )
 Caller = Annotated[Principal, Depends(principal)]
-
-#: quartiers shaded by how many essential datasets they lack (light → dark)
-SHADES = ("#e8f5e9", "#fff9c4", "#ffe0b2", "#ffab91", "#e57373")
-MISSING = "#b71c1c"
-LEVELS = (
-    N_("aucune donnée"),
-    N_("existe"),
-    N_("documentée"),
-    N_("fiable"),
-    N_("ouverte et à jour"),
-)
-FRESHNESS = {
-    "fresh": N_("à jour"),
-    "ageing": N_("vieillissante"),
-    "stale": N_("périmée"),
-    "unknown": "—",
-}
 
 
 @router.get("/diagnostic")
